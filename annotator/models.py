@@ -1,0 +1,260 @@
+"""Datasets, clips, proposals and the rating studies built on them.
+
+Proposals are plain data here: annotator never imports the model code. A proposal set
+comes from an imported file or from a model run (modelzoo writes it through services).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Taxonomy(models.Model):
+    """A class list: VGGSound (309), LLP (25), AVE (28) or any class-list file."""
+
+    name = models.CharField(max_length=100, unique=True)
+    source = models.CharField(max_length=300, blank=True, help_text="File or reference it came from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "taxonomies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    taxonomy = models.ForeignKey(Taxonomy, on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(max_length=200)
+    index = models.PositiveIntegerField(help_text="Position in the class list; the model's output index.")
+    group = models.CharField(max_length=100, blank=True, help_text="Super-category, e.g. 'animals'.")
+    source_count = models.PositiveIntegerField(null=True, blank=True, help_text="Clip count in the source list.")
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["taxonomy", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["taxonomy", "name"], name="category_unique_name"),
+            models.UniqueConstraint(fields=["taxonomy", "index"], name="category_unique_index"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dataset(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    taxonomy = models.ForeignKey(Taxonomy, on_delete=models.PROTECT, related_name="datasets")
+    description = models.TextField(blank=True)
+    media_root = models.CharField(
+        max_length=500, blank=True, help_text="Folder the clips' media paths are relative to."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Clip(models.Model):
+    """One 10-second clip of a dataset, its original labels and what probing its media found."""
+
+    class MediaStatus(models.TextChoices):
+        MISSING = "missing", "no media file"
+        OK = "ok", "readable"
+        UNUSABLE = "unusable", "unreadable"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="clips")
+    clip_id = models.CharField(max_length=200, help_text="e.g. '---g-f_I2yQ_000001' or an LLP filename.")
+    youtube_id = models.CharField(max_length=64, blank=True)
+    start_seconds = models.PositiveIntegerField(null=True, blank=True)
+    split = models.CharField(max_length=20, blank=True, db_index=True)
+    labels = models.ManyToManyField(Category, through="ClipLabel", related_name="clips")
+
+    media_path = models.CharField(max_length=500, blank=True)
+    media_status = models.CharField(max_length=10, choices=MediaStatus.choices, default=MediaStatus.MISSING)
+    media_error = models.TextField(blank=True, help_text="Why the file is unusable.")
+    duration_seconds = models.FloatField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    has_audio = models.BooleanField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    media_probed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dataset", "clip_id"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "clip_id"], name="clip_unique_id")]
+
+    def __str__(self) -> str:
+        return self.clip_id
+
+
+class ClipLabel(models.Model):
+    """An original (reference) label of a clip, as the source annotation gives it."""
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="clip_labels")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="clip_labels")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clip", "category"], name="cliplabel_unique")]
+
+
+class ProposalSet(models.Model):
+    """Labels proposed for a dataset's clips, from a file or from a model run."""
+
+    class Source(models.TextChoices):
+        FILE = "file", "imported file"
+        MODEL = "model", "model run"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="proposal_sets")
+    name = models.CharField(max_length=200)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    source_ref = models.CharField(max_length=300, blank=True, help_text="File path, or 'model-run:<id>'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "name"], name="proposalset_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Proposal(models.Model):
+    proposal_set = models.ForeignKey(ProposalSet, on_delete=models.CASCADE, related_name="proposals")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="proposals")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="proposals")
+    score = models.FloatField(null=True, blank=True)
+    heads = models.JSONField(default=list, blank=True, help_text="Names of the heads that proposed it.")
+
+    class Meta:
+        ordering = ["clip", "-score"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal_set", "clip", "category"], name="proposal_unique"),
+        ]
+
+
+class ClipEvidence(models.Model):
+    """What the model saw in a clip: instant and onset moments, event type, a heatmap image."""
+
+    proposal_set = models.ForeignKey(ProposalSet, on_delete=models.CASCADE, related_name="evidence")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="evidence")
+    event_type = models.CharField(max_length=20, blank=True)
+    instant_seconds = models.JSONField(default=list, blank=True)
+    onset_seconds = models.JSONField(default=list, blank=True)
+    heatmap_path = models.CharField(max_length=500, blank=True, help_text="Relative to MEDIA_ROOT.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["proposal_set", "clip"], name="evidence_unique")]
+
+
+class Study(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        CLOSED = "closed", "closed"
+
+    name = models.CharField(max_length=200)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="studies")
+    proposal_set = models.ForeignKey(ProposalSet, on_delete=models.PROTECT, related_name="studies")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_studies")
+    raters = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="rater_studies", blank=True)
+    instructions = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    sample_size = models.PositiveIntegerField()
+    seed = models.IntegerField(default=0)
+    stratified = models.BooleanField(default=True, help_text="Sample evenly across the clips' original labels.")
+    split = models.CharField(max_length=20, blank=True, help_text="Sample only clips of this split.")
+    raters_per_clip = models.PositiveIntegerField(default=3)
+    decoys_per_clip = models.PositiveIntegerField(default=1)
+    gold_rate = models.FloatField(default=0.0, help_text="Share of extra clips with known labels, 0..1.")
+    show_evidence = models.BooleanField(default=False)
+    reservation_timeout_seconds = models.PositiveIntegerField(default=600)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="study_gold_rate_0_1"),
+            models.CheckConstraint(condition=Q(raters_per_clip__gte=1), name="study_raters_per_clip_min_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StudyClip(models.Model):
+    """A clip sampled into a study; `position` is the seeded serving order."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="study_clips")
+    clip = models.ForeignKey(Clip, on_delete=models.PROTECT, related_name="study_clips")
+    position = models.PositiveIntegerField()
+    is_gold = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["study", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "clip"], name="studyclip_unique_clip"),
+            models.UniqueConstraint(fields=["study", "position"], name="studyclip_unique_position"),
+        ]
+
+
+class StudyClipLabel(models.Model):
+    """A label shown to raters for a study clip: a proposal or a decoy, in shuffled order."""
+
+    study_clip = models.ForeignKey(StudyClip, on_delete=models.CASCADE, related_name="shown_labels")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    is_decoy = models.BooleanField(default=False)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["study_clip", "position"]
+        constraints = [models.UniqueConstraint(fields=["study_clip", "category"], name="shownlabel_unique")]
+
+
+class Reservation(models.Model):
+    """A clip handed to a rater and not yet submitted; it lapses at `expires_at`."""
+
+    study_clip = models.ForeignKey(StudyClip, on_delete=models.CASCADE, related_name="reservations")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reservations")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study_clip", "rater"], name="reservation_unique")]
+
+
+class Rating(models.Model):
+    """One rater's answer for one study clip; at most one per pair (submits are idempotent)."""
+
+    study_clip = models.ForeignKey(StudyClip, on_delete=models.CASCADE, related_name="ratings")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings")
+    skipped = models.BooleanField(default=False)
+    seconds_spent = models.FloatField(null=True, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study_clip", "submitted_at"]
+        constraints = [models.UniqueConstraint(fields=["study_clip", "rater"], name="rating_unique")]
+
+
+class Judgment(models.Model):
+    """Present / absent / unsure for one label of a rating; added labels are rater-proposed."""
+
+    class Answer(models.TextChoices):
+        PRESENT = "present", "present"
+        ABSENT = "absent", "absent"
+        UNSURE = "unsure", "unsure"
+
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="judgments")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    answer = models.CharField(max_length=10, choices=Answer.choices)
+    added_by_rater = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rating", "category"], name="judgment_unique")]

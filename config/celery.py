@@ -1,0 +1,11 @@
+"""The Celery app: the distributed engine for training, inference and long evaluations."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("avlabel")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,86 @@
+"""Settings read from the environment, each validated so a bad value stops start-up loudly."""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem", "memory", "sqla+sqlite"}
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_config(sqlite_path: Path) -> dict:
+    """DATABASE_URL (postgres://...) or, when unset, the embedded SQLite file."""
+    raw = os.environ.get("DATABASE_URL", "").strip()
+    if not raw:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(sqlite_path),
+            # SQLite serialises writers; a generous timeout lets the demo's worker and web
+            # process share the file without "database is locked".
+            "OPTIONS": {"timeout": 30},
+        }
+    scheme = urlsplit(raw).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL has scheme {scheme!r}; expected postgres://user:password@host:port/name "
+            "(or sqlite:////absolute/path.sqlite3)."
+        )
+    try:
+        config = dj_database_url.parse(raw, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+    except Exception as exc:  # dj_database_url raises several types for malformed URLs
+        raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from exc
+    if scheme != "sqlite" and not config.get("NAME"):
+        raise ImproperlyConfigured("DATABASE_URL names no database: add /<name> at the end.")
+    return config
+
+
+def broker_url(data_dir: Path) -> str:
+    """CELERY_BROKER_URL (redis:// or amqp://) or, when unset, kombu's filesystem transport."""
+    raw = os.environ.get("CELERY_BROKER_URL", "").strip()
+    if not raw:
+        return "filesystem://"
+    scheme = urlsplit(raw).scheme
+    if scheme not in BROKER_SCHEMES:
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_URL has scheme {scheme!r}; expected one of {sorted(BROKER_SCHEMES)}, "
+            "for example redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//."
+        )
+    if scheme in {"redis", "rediss", "amqp", "amqps", "pyamqp"} and not urlsplit(raw).hostname:
+        raise ImproperlyConfigured(f"CELERY_BROKER_URL={raw!r} names no host.")
+    return raw

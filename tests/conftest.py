@@ -1,0 +1,43 @@
+"""Shared fixtures. Services a test needs (PostgreSQL, Redis, chromium) must be there in
+CI; locally such a test skips only when the service is absent and CI is unset."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# shared/ lies beside the clone, for sessions and CI alike.
+SHARED_DATA = Path(os.environ.get("AVLABEL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def require_or_skip(available: bool, what: str) -> None:
+    """Fail in CI when a service is missing; skip locally."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} not available (CI unset)")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    require_or_skip(SHARED_DATA.exists(), f"shared data folder {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def postgres_db(db):
+    """The test database must be PostgreSQL (bin/avlabel test sets DATABASE_URL)."""
+    from django.db import connection
+
+    require_or_skip(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL)")
+    return connection
+
+
+@pytest.fixture
+def media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
