@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from modelzoo import apis
 
 app_name = "modelzoo-api"
-urlpatterns: list = []
+urlpatterns = [
+    path("runs/", apis.ModelRunListApi.as_view(), name="run-list"),
+    path("runs/train/", apis.ModelRunTrainApi.as_view(), name="run-train"),
+    path("runs/predict/", apis.ModelRunPredictApi.as_view(), name="run-predict"),
+    path("runs/<int:run_id>/", apis.ModelRunDetailApi.as_view(), name="run-detail"),
+    path("runs/<int:run_id>/cancel/", apis.ModelRunCancelApi.as_view(), name="run-cancel"),
+    path("runs/<int:run_id>/predictions/", apis.ModelRunPredictionsApi.as_view(), name="run-predictions"),
+]
