@@ -53,7 +53,9 @@ def database_config(sqlite_path: Path) -> dict:
             "NAME": str(sqlite_path),
             # SQLite serialises writers; a generous timeout lets the demo's worker and web
             # process share the file without "database is locked".
-            "OPTIONS": {"timeout": 30},
+            # IMMEDIATE: a writer takes the lock at BEGIN, so two requests racing for
+            # the same clip wait for each other instead of failing with "locked".
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
         }
     scheme = urlsplit(raw).scheme
     if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:

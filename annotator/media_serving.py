@@ -1,0 +1,194 @@
+"""Serve clip media files with HTTP Range support, and find them safely on disk.
+
+Browsers fetch video in pieces (``Range: bytes=...``) to seek; this answers with 206 Partial
+Content, streaming the file in chunks so a large clip is never held in memory. Who may fetch
+which clip is decided by the caller (the views, through annotator's selectors); this module
+only guarantees that a path never escapes its root folder.
+"""
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import http_date, parse_http_date_safe
+
+from annotator.models import Clip, ClipEvidence, StudyClip
+
+CHUNK_SIZE = 64 * 1024
+# mimetypes misses a few media types on minimal systems.
+EXTRA_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".mov": "video/quicktime",
+    ".ogv": "video/ogg",
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".flac": "audio/flac",
+    ".png": "image/png",
+}
+_RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+class MediaPathError(Exception):
+    """The file is missing or lies outside the folder it must be in."""
+
+
+class RangeNotSatisfiable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+def resolve_inside(root: Path, relative: str) -> Path:
+    """`root/relative`, refusing anything (``..``, absolute paths, links) that leads outside root."""
+    if not relative:
+        raise MediaPathError("no file path recorded")
+    root = root.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise MediaPathError(f"{relative!r} lies outside {root}")
+    if not path.is_file():
+        raise MediaPathError(f"{relative!r} is not a file")
+    return path
+
+
+def dataset_media_root(clip: Clip) -> Path:
+    """The folder a clip's media path is relative to; a relative media_root is under MEDIA_ROOT."""
+    media_root = Path(settings.MEDIA_ROOT)
+    configured = clip.dataset.media_root
+    if not configured:
+        return media_root
+    root = Path(configured)
+    return root if root.is_absolute() else media_root / root
+
+
+def clip_media_file(clip: Clip) -> Path:
+    return resolve_inside(dataset_media_root(clip), clip.media_path)
+
+
+def media_file(relative: str) -> Path:
+    """A generated artefact (e.g. a heatmap) under MEDIA_ROOT."""
+    return resolve_inside(Path(settings.MEDIA_ROOT), relative)
+
+
+def clip_heatmap_file(study_clip: StudyClip) -> Path:
+    """The heatmap image the study's proposal set stores for the clip, under MEDIA_ROOT."""
+    relative = (
+        ClipEvidence.objects.filter(proposal_set_id=study_clip.study.proposal_set_id, clip_id=study_clip.clip_id)
+        .values_list("heatmap_path", flat=True)
+        .first()
+    )
+    return media_file(relative or "")
+
+
+def content_type_for(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in EXTRA_TYPES:
+        return EXTRA_TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+def parse_range(header: str, size: int) -> ByteRange | None:
+    """The one byte range a ``Range`` header asks for, clamped to the file.
+
+    None means "send the whole file" (no header, another unit, or several ranges, which the
+    standard lets a server answer with the full content). Raises RangeNotSatisfiable when the
+    range lies beyond the end of the file or is malformed.
+    """
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    match = _RANGE_RE.match(spec)
+    if not match or match.group(0).strip() == "-":
+        raise RangeNotSatisfiable(header)
+    first, last = match.groups()
+    if first == "":  # suffix: the last N bytes
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise RangeNotSatisfiable(header)
+        return ByteRange(max(size - suffix, 0), size - 1)
+    start = int(first)
+    end = int(last) if last else size - 1
+    if start >= size or end < start:
+        raise RangeNotSatisfiable(header)
+    return ByteRange(start, min(end, size - 1))
+
+
+def iter_file(path: Path, start: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = handle.read(min(chunk_size, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+
+
+def ranged_file_response(request: HttpRequest, path: Path, *, content_type: str | None = None) -> HttpResponse:
+    """The file, whole (200) or the asked range (206), 416 when unsatisfiable, 304 when unchanged."""
+    stat = path.stat()
+    size = stat.st_size
+    etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+    last_modified = http_date(stat.st_mtime)
+    if _not_modified(request, etag, int(stat.st_mtime)):
+        response = HttpResponse(status=304)
+        _common_headers(response, etag, last_modified)
+        return response
+
+    header = request.headers.get("Range", "")
+    if header and request.headers.get("If-Range") not in (None, etag, last_modified):
+        header = ""  # the file changed since the client's earlier piece: send it all
+    try:
+        byte_range = parse_range(header, size)
+    except RangeNotSatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        _common_headers(response, etag, last_modified)
+        return response
+
+    if byte_range is None:
+        response = StreamingHttpResponse(iter_file(path, 0, size), status=200)
+        response["Content-Length"] = str(size)
+    else:
+        response = StreamingHttpResponse(iter_file(path, byte_range.start, byte_range.length), status=206)
+        response["Content-Length"] = str(byte_range.length)
+        response["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+    response["Content-Type"] = content_type or content_type_for(path)
+    _common_headers(response, etag, last_modified)
+    return response
+
+
+def _common_headers(response: HttpResponse, etag: str, last_modified: str) -> None:
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    response["Last-Modified"] = last_modified
+    # Media is per-user (access checked per request): browsers may cache, shared caches not.
+    response["Cache-Control"] = "private, max-age=3600"
+
+
+def _not_modified(request: HttpRequest, etag: str, mtime: int) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        return etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*"
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and mtime <= since

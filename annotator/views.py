@@ -1,0 +1,245 @@
+"""Pages: the rater's queue and rating page, the researcher's studies, and clip media.
+
+Thin views: each one checks the role, calls a selector or service and renders the result.
+Who may see which clip is decided by `selectors.study_clip_for_rater`.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from annotator import catalog, selectors, services
+from annotator.forms import RatingSubmitForm, StudyCreateForm
+from annotator.media_serving import MediaPathError, clip_heatmap_file, clip_media_file, ranged_file_response
+from annotator.roles import RaterRequiredMixin, ResearcherRequiredMixin
+from annotator.spectrogram import SpectrogramError, spectrogram_for_clip
+from config.errors import ApplicationError, NotFoundError
+
+CATEGORY_SUGGESTIONS = 10
+
+
+def _with_percent(progress: dict) -> dict:
+    total = progress["total"]
+    return {**progress, "percent": round(100 * progress["done"] / total, 1) if total else 0}
+
+
+def _rater_study(request: HttpRequest, study_id: int):
+    try:
+        return selectors.study_for_rater(rater=request.user, study_id=study_id)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+
+
+def _study_clip(request: HttpRequest, study_clip_id: int):
+    try:
+        return selectors.study_clip_for_rater(rater=request.user, study_clip_id=study_clip_id)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+
+
+# ---------------------------------------------------------------- rater pages
+
+
+class RaterHomeView(RaterRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        studies = selectors.rater_studies(rater=request.user).select_related("dataset")
+        rows = [
+            {"study": study, "progress": _with_percent(selectors.rater_progress(study=study, rater=request.user))}
+            for study in studies
+        ]
+        # Enter on this page opens the first study with work left.
+        focus = next((row["study"].pk for row in rows if row["progress"]["available"]), None)
+        return render(request, "annotator/rater_home.html", {"rows": rows, "focus": focus})
+
+
+class RatePageView(RaterRequiredMixin, View):
+    """The next clip of the rater's queue (their live reservation first), or 'nothing left'."""
+
+    def get(self, request: HttpRequest, study_id: int) -> HttpResponse:
+        study = _rater_study(request, study_id)
+        try:
+            study_clip = services.clip_next_for_rater(study=study, rater=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("annotator:rater-home")
+        progress = _with_percent(selectors.rater_progress(study=study, rater=request.user))
+        context = {"study": study, "progress": progress}
+        if study_clip is None:
+            return render(request, "annotator/rate_done.html", context)
+        payload = selectors.study_clip_payload(study_clip=study_clip)
+        context["page"] = rater_page_config(study=study, payload=payload)
+        context["first_clip"] = progress["done"] == 0
+        return render(request, "annotator/rate.html", context)
+
+
+def rater_page_config(*, study, payload: dict) -> dict:
+    """What the page's script needs (also rendered by the template), from the clip payload."""
+    evidence = payload.get("evidence")
+    labels = [
+        {"category_id": label["category_id"], "name": label["name"], "heads": label.get("heads", [])}
+        for label in sorted(payload["labels"], key=lambda label: label["position"])
+    ]
+    config = {
+        "study_clip_id": payload["study_clip_id"],
+        "media_url": payload["media_url"],
+        "spectrogram_url": payload["spectrogram_url"],
+        "categories_url": reverse("annotator:rate-categories", args=[study.pk]),
+        "submit_url": reverse("annotator:rate-submit", args=[study.pk]),
+        "labels": labels,
+        "evidence": None,
+    }
+    if evidence:
+        config["evidence"] = {
+            "instant_seconds": list(evidence.get("instant_seconds") or []),
+            "onset_seconds": list(evidence.get("onset_seconds") or []),
+            "event_type": evidence.get("event_type", ""),
+            "heatmap_url": evidence.get("heatmap_url") or "",
+        }
+    return config
+
+
+class RatingSubmitView(RaterRequiredMixin, View):
+    """POST from the rater page (fetch): JSON {next: url} when stored, {error: text} when not."""
+
+    def post(self, request: HttpRequest, study_id: int) -> JsonResponse:
+        study = _rater_study(request, study_id)
+        form = RatingSubmitForm(request.POST)
+        if not form.is_valid():
+            errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+            return JsonResponse({"error": f"Bad request: {errors}"}, status=400)
+        data = form.cleaned_data
+        try:
+            study_clip = selectors.study_clip_for_rater(rater=request.user, study_clip_id=data["study_clip_id"])
+            if study_clip.study_id != study.pk:
+                raise NotFoundError("This clip is not part of this study.")
+            services.rating_submit(
+                study_clip=study_clip,
+                rater=request.user,
+                answers=data["answers"],
+                added_category_ids=data["added"],
+                seconds_spent=data["seconds_spent"],
+                skipped=data["skipped"],
+            )
+        except ApplicationError as exc:
+            return JsonResponse({"error": exc.message}, status=exc.http_status)
+        return JsonResponse({"next": reverse("annotator:rate", args=[study.pk])})
+
+
+class CategorySuggestView(RaterRequiredMixin, View):
+    """Autocomplete over the study's taxonomy: ?q=text -> {results: [{id, name}]}."""
+
+    def get(self, request: HttpRequest, study_id: int) -> JsonResponse:
+        study = _rater_study(request, study_id)
+        query = request.GET.get("q", "").strip()[:100]
+        categories = (
+            catalog.category_search(taxonomy=study.dataset.taxonomy, query=query, limit=CATEGORY_SUGGESTIONS)
+            if query
+            else []
+        )
+        return JsonResponse({"results": [{"id": c.pk, "name": c.name} for c in categories]})
+
+
+# ---------------------------------------------------------------- researcher pages
+
+
+class StudyListView(ResearcherRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        rows = []
+        for study in selectors.studies_for_researcher(user=request.user):
+            totals = selectors.study_progress(study=study)["totals"]
+            rows.append({"study": study, "totals": totals, "percent": round(100 * totals["fraction_complete"], 1)})
+        return render(request, "annotator/study_list.html", {"rows": rows})
+
+
+class StudyCreateView(ResearcherRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "annotator/study_form.html", {"form": StudyCreateForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = StudyCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                data = form.cleaned_data
+                study = services.study_create(
+                    name=data["name"],
+                    dataset=data["dataset"],
+                    proposal_set=data["proposal_set"],
+                    owner=request.user,
+                    raters=list(data["raters"]),
+                    sample_size=data["sample_size"],
+                    seed=data["seed"],
+                    stratified=data["stratified"],
+                    split=data["split"],
+                    raters_per_clip=data["raters_per_clip"],
+                    decoys_per_clip=data["decoys_per_clip"],
+                    gold_rate=data["gold_rate"],
+                    show_evidence=data["show_evidence"],
+                    reservation_timeout_seconds=data["reservation_timeout_seconds"],
+                    instructions=data["instructions"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"Study '{study.name}' created with {study.study_clips.count()} clips.")
+                return redirect("annotator:study-detail", study_id=study.pk)
+        return render(request, "annotator/study_form.html", {"form": form}, status=400)
+
+
+class StudyDetailView(ResearcherRequiredMixin, View):
+    def get(self, request: HttpRequest, study_id: int) -> HttpResponse:
+        try:
+            study = selectors.study_for_researcher(user=request.user, study_id=study_id)
+        except NotFoundError as exc:
+            raise Http404(exc.message) from exc
+        progress = selectors.study_progress(study=study)
+        percent = round(100 * progress["totals"]["fraction_complete"], 1)
+        return render(
+            request, "annotator/study_detail.html", {"study": study, "progress": progress, "percent": percent}
+        )
+
+
+# ---------------------------------------------------------------- clip media
+
+
+class ClipMediaView(LoginRequiredMixin, View):
+    """The clip's video file, with Range support, for raters it is assigned to and the owner."""
+
+    def get(self, request: HttpRequest, study_clip_id: int) -> HttpResponse:
+        study_clip = _study_clip(request, study_clip_id)
+        try:
+            path = clip_media_file(study_clip.clip)
+        except MediaPathError as exc:
+            raise Http404("This clip's media file is not available.") from exc
+        return ranged_file_response(request, path)
+
+
+class ClipSpectrogramView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, study_clip_id: int) -> JsonResponse:
+        study_clip = _study_clip(request, study_clip_id)
+        try:
+            path = clip_media_file(study_clip.clip)
+            document = spectrogram_for_clip(clip=study_clip.clip, media_path=path)
+        except MediaPathError as exc:
+            raise Http404("This clip's media file is not available.") from exc
+        except SpectrogramError as exc:
+            return JsonResponse({"detail": str(exc)}, status=422)
+        response = JsonResponse({key: value for key, value in document.items() if key != "source"})
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+
+class ClipHeatmapView(LoginRequiredMixin, View):
+    """The model's sound-localisation image, when the study shows evidence (or to its owner)."""
+
+    def get(self, request: HttpRequest, study_clip_id: int) -> HttpResponse:
+        study_clip = _study_clip(request, study_clip_id)
+        if not study_clip.study.show_evidence and study_clip.study.owner_id != request.user.pk:
+            raise Http404("This study shows no model evidence.")
+        try:
+            path = clip_heatmap_file(study_clip)
+        except MediaPathError as exc:
+            raise Http404("No heatmap for this clip.") from exc
+        return ranged_file_response(request, path)

@@ -1,0 +1,234 @@
+"""annotator.selectors: what raters may see, progress for raters and researchers, judgment rows."""
+
+import json
+
+import pytest
+
+from annotator import selectors, services
+from annotator.models import ClipEvidence, Proposal, StudyClipLabel
+from config.errors import NotFoundError
+from tests.annotator.test_services import all_present, build_world, make_study, rate
+from tests.factories import UserFactory
+
+PAYLOAD_KEYS = {
+    "study_clip_id",
+    "study_id",
+    "clip_id",
+    "instructions",
+    "media_url",
+    "spectrogram_url",
+    "duration_seconds",
+    "has_audio",
+    "labels",
+    "evidence",
+}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    return build_world(clips_per_class=(2, 2), raters=3)
+
+
+def test_payload_shows_the_labels_in_order_and_nothing_that_gives_answers_away(world):
+    study = make_study(world, raters_per_clip=2, decoys_per_clip=2, instructions="Listen.")
+    first, second, _ = world.raters
+    study_clip = services.clip_next_for_rater(study=study, rater=first)
+    rate(study_clip, first)
+    services.clip_next_for_rater(study=study, rater=second)
+
+    payload = selectors.study_clip_payload(study_clip=study_clip)
+
+    assert set(payload) == PAYLOAD_KEYS
+    assert payload["media_url"] == f"/media/clips/{study_clip.pk}/"
+    assert payload["spectrogram_url"] == f"/media/clips/{study_clip.pk}/spectrogram.json"
+    assert payload["evidence"] is None
+    assert payload["instructions"] == "Listen."
+    expected = list(
+        StudyClipLabel.objects.filter(study_clip=study_clip)
+        .order_by("position")
+        .values_list("category_id", "category__name", "position")
+    )
+    assert [(label["category_id"], label["name"], label["position"]) for label in payload["labels"]] == expected
+    assert all(set(label) == {"category_id", "name", "position"} for label in payload["labels"])
+    text = json.dumps(payload)
+    for forbidden in ("decoy", "is_gold", "present", "absent", "original", "answer"):
+        assert forbidden not in text
+
+
+def test_payload_carries_evidence_when_the_study_shows_it(world):
+    study = make_study(world, show_evidence=True)
+    rater = world.raters[0]
+    study_clip = services.clip_next_for_rater(study=study, rater=rater)
+    ClipEvidence.objects.create(
+        proposal_set=world.proposal_set,
+        clip=study_clip.clip,
+        event_type="instant",
+        instant_seconds=[1.5],
+        onset_seconds=[0.5, 2.0],
+        heatmap_path="heatmaps/x.png",
+    )
+    Proposal.objects.filter(clip=study_clip.clip).update(heads=["audio", "onset"])
+
+    payload = selectors.study_clip_payload(study_clip=study_clip)
+
+    assert payload["evidence"] == {
+        "event_type": "instant",
+        "instant_seconds": [1.5],
+        "onset_seconds": [0.5, 2.0],
+        "heatmap_url": f"/media/clips/{study_clip.pk}/heatmap.png",
+    }
+    decoy_ids = set(study_clip.shown_labels.filter(is_decoy=True).values_list("category_id", flat=True))
+    for label in payload["labels"]:
+        assert label["heads"] == ([] if label["category_id"] in decoy_ids else ["audio", "onset"])
+
+
+def test_payload_evidence_without_a_heatmap_has_no_heatmap_url(world):
+    study = make_study(world, show_evidence=True)
+    study_clip = services.clip_next_for_rater(study=study, rater=world.raters[0])
+
+    assert selectors.study_clip_payload(study_clip=study_clip)["evidence"]["heatmap_url"] is None
+
+
+def test_study_clip_for_rater_hides_clips_held_by_others(world):
+    study = make_study(world)
+    holder, other, _ = world.raters
+    study_clip = services.clip_next_for_rater(study=study, rater=holder)
+
+    assert selectors.study_clip_for_rater(rater=holder, study_clip_id=study_clip.pk) == study_clip
+    assert selectors.study_clip_for_rater(rater=world.owner, study_clip_id=study_clip.pk) == study_clip
+    with pytest.raises(NotFoundError):
+        selectors.study_clip_for_rater(rater=other, study_clip_id=study_clip.pk)
+    with pytest.raises(NotFoundError):
+        selectors.study_clip_for_rater(rater=holder, study_clip_id=10**9)
+
+
+def test_study_clip_for_rater_keeps_a_rated_clip_visible_to_its_rater(world):
+    study = make_study(world)
+    rater = world.raters[0]
+    study_clip = services.clip_next_for_rater(study=study, rater=rater)
+    rate(study_clip, rater)
+
+    assert selectors.study_clip_for_rater(rater=rater, study_clip_id=study_clip.pk) == study_clip
+
+
+def test_rater_studies_lists_active_studies_the_rater_is_in(world):
+    mine = make_study(world, name="mine")
+    make_study(world, name="not mine", raters=world.raters[1:])
+    closed = make_study(world, name="closed")
+    services.study_close(study=closed)
+
+    assert list(selectors.rater_studies(rater=world.raters[0])) == [mine]
+    with pytest.raises(NotFoundError):
+        selectors.study_for_rater(rater=world.raters[0], study_id=closed.pk)
+
+
+def test_studies_for_researcher_shows_own_studies_and_all_to_admins(world):
+    own = make_study(world, name="own")
+    other_owner = build_world().owner
+    other = make_study(world, name="other", owner=other_owner)
+    admin = UserFactory(role="admin")
+
+    assert list(selectors.studies_for_researcher(user=world.owner)) == [own]
+    assert set(selectors.studies_for_researcher(user=admin)) == {own, other}
+    with pytest.raises(NotFoundError):
+        selectors.study_for_researcher(user=world.owner, study_id=other.pk)
+
+
+def test_rater_progress_counts_done_and_available(world):
+    study = make_study(world, raters_per_clip=1)
+    first, second, _ = world.raters
+    rate(services.clip_next_for_rater(study=study, rater=first), first)
+    skipped = services.clip_next_for_rater(study=study, rater=first)
+    services.rating_submit(study_clip=skipped, rater=first, answers={}, skipped=True)
+    held = services.clip_next_for_rater(study=study, rater=second)
+    services.clip_next_for_rater(study=study, rater=world.raters[2])  # a third clip is taken
+
+    progress = selectors.rater_progress(study=study, rater=first)
+
+    assert held.pk == skipped.pk  # skipping leaves the clip to others
+    assert progress == {"done": 2, "skipped": 1, "available": 1, "total": 4}
+    # the rater's own reservation counts as available to them
+    assert selectors.rater_progress(study=study, rater=second) == {"done": 0, "skipped": 0, "available": 2, "total": 4}
+
+
+def test_study_progress_has_rows_per_rater_and_per_clip(world):
+    study = make_study(world, raters_per_clip=2)
+    first, second, third = world.raters
+    clip = services.clip_next_for_rater(study=study, rater=first)
+    rate(clip, first, seconds_spent=4)
+    rate(services.clip_next_for_rater(study=study, rater=first), first, seconds_spent=10)
+    rate(services.clip_next_for_rater(study=study, rater=first), first, seconds_spent=6)
+    held = services.clip_next_for_rater(study=study, rater=second)
+    services.rating_submit(
+        study_clip=services.clip_next_for_rater(study=study, rater=third), rater=third, answers={}, skipped=True
+    )
+
+    progress = selectors.study_progress(study=study)
+
+    rows = {row["username"]: row for row in progress["raters"]}
+    assert rows[first.username] == {
+        "rater_id": first.pk,
+        "username": first.username,
+        "done": 3,
+        "skipped": 0,
+        "reserved": 0,
+        "median_seconds": 6,
+    }
+    assert rows[second.username]["reserved"] == 1
+    assert rows[third.username]["skipped"] == 1 and rows[third.username]["median_seconds"] is None
+    clip_rows = {row["study_clip_id"]: row for row in progress["clips"]}
+    assert clip_rows[clip.pk]["completed"] == 1
+    assert clip_rows[held.pk]["reserved"] == 1
+    assert sum(row["needed"] for row in progress["clips"]) == 4 * 2 - 3
+    totals = progress["totals"]
+    assert totals["ratings_completed"] == 3 and totals["ratings_needed"] == 8 and totals["ratings_skipped"] == 1
+    assert totals["fraction_complete"] == pytest.approx(3 / 8)
+
+
+def test_study_judgments_are_flat_rows_with_decoy_and_gold_flags(world):
+    study = make_study(world, raters_per_clip=1, decoys_per_clip=1)
+    rater = world.raters[0]
+    study_clip = services.clip_next_for_rater(study=study, rater=rater)
+    shown = set(study_clip.shown_labels.values_list("category_id", flat=True))
+    added = next(c for c in world.categories if c.pk not in shown)
+    services.rating_submit(
+        study_clip=study_clip,
+        rater=rater,
+        answers=all_present(study_clip),
+        added_category_ids=[added.pk],
+        seconds_spent=2,
+    )
+    skipped = services.clip_next_for_rater(study=study, rater=rater)
+    services.rating_submit(study_clip=skipped, rater=rater, answers={}, skipped=True)
+
+    rows = selectors.study_judgments(study=study)
+
+    judged = [row for row in rows if not row["skipped"]]
+    assert len(judged) == len(shown) + 1
+    decoy = study_clip.shown_labels.get(is_decoy=True).category_id
+    assert {row["category_id"] for row in judged if row["is_decoy"]} == {decoy}
+    assert [row["category_id"] for row in judged if row["added_by_rater"]] == [added.pk]
+    row = judged[0]
+    assert row["study_clip_id"] == study_clip.pk and row["clip_id"] == study_clip.clip_id
+    assert row["clip_name"] == study_clip.clip.clip_id and row["rater_id"] == rater.pk
+    assert row["seconds_spent"] == 2 and row["is_gold"] is False
+    skipped_rows = [row for row in rows if row["skipped"]]
+    assert len(skipped_rows) == 1 and skipped_rows[0]["category_id"] is None
+    assert skipped_rows[0]["study_clip_id"] == skipped.pk
+
+
+def test_clip_list_filters_by_dataset_split_status_and_label(world):
+    clips = world.clips
+    clips[0].split = "train"
+    clips[0].save()
+
+    assert selectors.clip_list(dataset_id=world.dataset.pk).count() == 4
+    assert list(selectors.clip_list(split="train")) == [clips[0]]
+    assert selectors.clip_list(dataset_id=world.dataset.pk, media_status="missing").count() == 0
+    assert selectors.clip_list(dataset_id=world.dataset.pk, label="CAT1").count() == 2
+    assert selectors.clip_list(dataset_id=world.dataset.pk, label=str(world.categories[0].pk)).count() == 2
