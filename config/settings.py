@@ -146,6 +146,9 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# Training/inference device: cpu, cuda or cuda:<n>; empty = cuda when available, else cpu.
+AVLABEL_DEVICE = os.environ.get("AVLABEL_DEVICE", "").strip()
+
 # librosa's onset detector JIT-compiles with numba; the cache on disk makes that a
 # once-per-machine cost instead of once per process.
 os.environ.setdefault("NUMBA_CACHE_DIR", str(DATA_DIR / "numba-cache"))

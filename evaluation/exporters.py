@@ -1,0 +1,337 @@
+"""Write tables (CSV, JSON, Markdown, LaTeX), the multi-labelled dataset and retargeted
+sub-datasets (CSV, JSON). Pure functions from ``Table`` / loaded arrays to text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from evaluation import metrics
+from evaluation.tables import Cell, Column, Table, clip_event_types, label_votes
+
+if TYPE_CHECKING:  # data loaded by selectors; these modules need no Django at run time
+    from evaluation.selectors import RunData, StudyData
+
+TABLE_FORMATS: dict[str, str] = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "md": "text/markdown",
+    "tex": "text/x-tex",
+}
+DATASET_FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
+
+
+# --------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------
+
+
+def _raw(value: Cell) -> str:
+    """A cell as exact text for CSV: repr of floats round-trips, None is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def table_to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([column.name for column in table.columns])
+    writer.writerows([_raw(value) for value in row] for row in table.rows)
+    return out.getvalue()
+
+
+def table_from_csv(text: str, *, key: str, title: str, columns: Sequence[Column]) -> Table:
+    """Read a CSV written by ``table_to_csv`` back, typing cells by the given columns."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header != [column.name for column in columns]:
+        raise ValueError(f"CSV header {header} does not match the columns {[c.name for c in columns]}")
+    rows = []
+    for line, cells in enumerate(reader, start=2):
+        if len(cells) != len(columns):
+            raise ValueError(f"line {line}: {len(cells)} cells, expected {len(columns)}")
+        rows.append(tuple(_parse(cell, column) for cell, column in zip(cells, columns, strict=True)))
+    return Table(key=key, title=title, columns=tuple(columns), rows=rows)
+
+
+def _parse(cell: str, column: Column) -> Cell:
+    if column.kind == "text":
+        return cell
+    if cell == "":
+        return None
+    return int(cell) if column.kind == "int" else float(cell)
+
+
+def table_to_json(table: Table) -> str:
+    return json.dumps(table.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def table_from_json(text: str) -> Table:
+    return Table.from_dict(json.loads(text))
+
+
+def format_cell(value: Cell, column: Column, *, missing: str = "n/a", percent_sign: str = "%") -> str:
+    """A cell for reading: decimals per column, percentages scaled, None as ``missing``."""
+    if value is None:
+        return missing
+    if column.kind == "text":
+        return str(value)
+    if column.kind == "int":
+        return str(int(value))
+    number = float(value)
+    if column.kind == "percent":
+        return f"{number * 100:.{column.digits}f}{percent_sign}"
+    if column.kind == "number" and math.isfinite(number) and number.is_integer():
+        return str(int(number))
+    return f"{number:.{column.digits}f}"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def table_to_markdown(table: Table) -> str:
+    align = ["---" if column.kind == "text" else "---:" for column in table.columns]
+    lines = [
+        f"### {_md_escape(table.title)}",
+        "",
+        "| " + " | ".join(_md_escape(column.name) for column in table.columns) + " |",
+        "| " + " | ".join(align) + " |",
+    ]
+    for row in table.rows:
+        cells = [_md_escape(format_cell(value, column)) for value, column in zip(row, table.columns, strict=True)]
+        lines.append("| " + " | ".join(cells) + " |")
+    if table.notes:
+        lines.append("")
+        lines.extend(f"- {_md_escape(note)}" for note in table.notes)
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+_LATEX_PATTERN = re.compile("|".join(re.escape(char) for char in _LATEX_SPECIAL))
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters (and fold line breaks) so text sets as written."""
+    return _LATEX_PATTERN.sub(lambda match: _LATEX_SPECIAL[match.group(0)], text.replace("\n", " "))
+
+
+def table_to_latex(table: Table) -> str:
+    """A booktabs ``tabular`` fragment (needs ``\\usepackage{booktabs}``); title and notes as
+    comments, so the fragment drops into any ``table`` environment."""
+    spec = "".join("l" if column.kind == "text" else "r" for column in table.columns)
+    lines = [f"% {latex_escape(table.title)}"]
+    lines.extend(f"% {latex_escape(note)}" for note in table.notes)
+    lines += [
+        f"\\begin{{tabular}}{{{spec}}}",
+        "\\toprule",
+        " & ".join(latex_escape(column.name) for column in table.columns) + " \\\\",
+        "\\midrule",
+    ]
+    for row in table.rows:
+        cells = [
+            latex_escape(format_cell(value, column, missing="--", percent_sign="%"))
+            for value, column in zip(row, table.columns, strict=True)
+        ]
+        lines.append(" & ".join(cells) + " \\\\")
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+TABLE_WRITERS: dict[str, Callable[[Table], str]] = {
+    "csv": table_to_csv,
+    "json": table_to_json,
+    "md": table_to_markdown,
+    "tex": table_to_latex,
+}
+
+
+def table_render(table: Table, fmt: str) -> str:
+    """The table in one of ``TABLE_FORMATS``; ValueError for any other format."""
+    writer = TABLE_WRITERS.get(fmt)
+    if writer is None:
+        raise ValueError(f"Unknown table format {fmt!r}; use one of {', '.join(TABLE_WRITERS)}.")
+    return writer(table)
+
+
+# --------------------------------------------------------------------------------------
+# The multi-labelled dataset of a study
+# --------------------------------------------------------------------------------------
+
+DATASET_CSV_COLUMNS = (
+    "clip_id",
+    "youtube_id",
+    "start_seconds",
+    "original_labels",
+    "label",
+    "source",
+    "confirmed",
+    "in_original",
+    "votes_present",
+    "votes_absent",
+    "votes_unsure",
+    "agreement",
+    "raters",
+    "is_gold",
+)
+
+
+def study_dataset_records(data: StudyData, *, include_rejected: bool = False) -> list[dict]:
+    """One record per rated clip: its original labels and its consensus labels, each with
+    votes and agreement (share of decisive votes on the majority side). With
+    ``include_rejected`` every judged label is listed, with ``confirmed`` telling which."""
+    by_clip: dict[int, list] = {}
+    for vote in label_votes(data):
+        if vote.confirmed or include_rejected:
+            by_clip.setdefault(vote.clip, []).append(vote)
+    records = []
+    for n, clip_id in enumerate(data.clips.clip_ids):
+        original = [data.categories[i] for i in np.flatnonzero(data.clips.original[n])]
+        labels = sorted(by_clip.get(n, []), key=lambda v: (-v.present, data.categories[v.label]))
+        records.append(
+            {
+                "clip_id": clip_id,
+                "youtube_id": data.clips.youtube_ids[n],
+                "start_seconds": data.clips.starts[n],
+                "original_labels": original,
+                "raters": int(data.completed[n]),
+                "is_gold": bool(data.is_gold[n]),
+                "labels": [
+                    {
+                        "label": data.categories[v.label],
+                        "source": v.source,
+                        "confirmed": v.confirmed,
+                        "in_original": bool(data.clips.original[n, v.label]),
+                        "votes": {"present": v.present, "absent": v.absent, "unsure": v.unsure},
+                        "agreement": None if math.isnan(v.agreement) else v.agreement,
+                    }
+                    for v in labels
+                ],
+            }
+        )
+    return records
+
+
+def dataset_to_json(records: Sequence[dict], *, meta: dict) -> str:
+    return json.dumps({**meta, "clips": list(records)}, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def dataset_to_csv(records: Sequence[dict]) -> str:
+    """Long format: one row per (clip, label); a clip without a listed label gets one row
+    with an empty label so every clip appears. Original labels are ';'-joined."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(DATASET_CSV_COLUMNS)
+    for record in records:
+        head = [
+            record["clip_id"],
+            record["youtube_id"],
+            "" if record["start_seconds"] is None else record["start_seconds"],
+            ";".join(record["original_labels"]),
+        ]
+        tail = [record["raters"], int(record["is_gold"])]
+        if not record["labels"]:
+            writer.writerow([*head, "", "", "", "", "", "", "", "", *tail])
+        for label in record["labels"]:
+            agreement = label["agreement"]
+            writer.writerow(
+                [
+                    *head,
+                    label["label"],
+                    label["source"],
+                    int(label["confirmed"]),
+                    int(label["in_original"]),
+                    label["votes"]["present"],
+                    label["votes"]["absent"],
+                    label["votes"]["unsure"],
+                    "" if agreement is None else repr(agreement),
+                    *tail,
+                ]
+            )
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------------------
+# Retargeting: the clips of one event type or modality
+# --------------------------------------------------------------------------------------
+
+#: Modality groups of event types, beside each single event type.
+RETARGET_GROUPS: dict[str, tuple[str, ...]] = {
+    "audio-visual": ("continuous", "instant", "onset"),
+    "visual-only": ("visual",),
+    "audio-only": ("audio",),
+    **{name: (name,) for name in metrics.EVENT_TYPES},
+}
+RETARGET_CSV_COLUMNS = ("clip_id", "youtube_id", "start_seconds", "original_labels", "event_type", "vote", "union")
+
+
+def retarget_types(target: str) -> tuple[str, ...]:
+    types = RETARGET_GROUPS.get(target)
+    if types is None:
+        raise ValueError(f"Unknown retarget {target!r}; use one of {', '.join(RETARGET_GROUPS)}.")
+    return types
+
+
+def retarget_records(data: RunData, *, target: str) -> list[dict]:
+    """The clips of an event-head predict run whose dominant event type is in ``target``."""
+    wanted = {metrics.EVENT_TYPES.index(name) for name in retarget_types(target)}
+    if data.run.model_kind != "event_heads":
+        raise ValueError("Retargeting needs a predict run of the event-head model.")
+    types = clip_event_types(data)
+    records = []
+    for n in np.flatnonzero(np.isin(types, list(wanted))):
+        records.append(
+            {
+                "clip_id": data.clips.clip_ids[n],
+                "youtube_id": data.clips.youtube_ids[n],
+                "start_seconds": data.clips.starts[n],
+                "original_labels": [data.categories[i] for i in np.flatnonzero(data.clips.original[n])],
+                "event_type": metrics.EVENT_TYPES[types[n]],
+                "vote": data.categories[data.vote[n]] if data.vote[n] >= 0 else None,
+                "union": [data.categories[i] for i in np.flatnonzero(data.union[n])],
+            }
+        )
+    return records
+
+
+def retarget_to_csv(records: Sequence[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(RETARGET_CSV_COLUMNS)
+    for r in records:
+        writer.writerow(
+            [
+                r["clip_id"],
+                r["youtube_id"],
+                "" if r["start_seconds"] is None else r["start_seconds"],
+                ";".join(r["original_labels"]),
+                r["event_type"],
+                r["vote"] or "",
+                ";".join(r["union"]),
+            ]
+        )
+    return out.getvalue()

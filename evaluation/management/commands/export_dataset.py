@@ -1,0 +1,52 @@
+"""Write the multi-labelled dataset of a study, or a retargeted sub-dataset of a predict run."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotator.models import Study
+from config.errors import ApplicationError
+from evaluation import exporters, selectors, services
+
+
+class Command(BaseCommand):
+    help = (
+        "Export a study's consensus labels (--study) or the clips of one event type or modality "
+        "of an event-head predict run (--run with --target) as CSV or JSON."
+    )
+
+    def add_arguments(self, parser):
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--study", type=int, help="Study id: the multi-labelled dataset.")
+        source.add_argument("--run", type=int, help="Event-head predict run id: a retargeted sub-dataset.")
+        parser.add_argument(
+            "--target", choices=list(exporters.RETARGET_GROUPS), help="Event type or modality group (with --run)."
+        )
+        parser.add_argument("--out", required=True, help="File to write.")
+        parser.add_argument("--format", choices=list(exporters.DATASET_FORMATS), default="csv")
+        parser.add_argument("--all", action="store_true", help="List rejected labels too (with --study).")
+
+    def handle(self, *args, **options):
+        fmt = options["format"]
+        with tqdm(total=2, desc="export", unit="step") as bar:
+            try:
+                if options["study"] is not None:
+                    study = Study.objects.select_related("dataset__taxonomy").filter(pk=options["study"]).first()
+                    if study is None:
+                        raise CommandError(f"Study {options['study']} not found.")
+                    bar.update(1)
+                    text = services.study_dataset_export(study=study, fmt=fmt, include_rejected=options["all"])
+                else:
+                    if not options["target"]:
+                        raise CommandError("--run needs --target (e.g. audio-visual, visual-only, instant).")
+                    (run,) = selectors.runs_by_ids(run_ids=[options["run"]])
+                    bar.update(1)
+                    text = services.run_retarget_export(run=run, target=options["target"], fmt=fmt)
+            except ApplicationError as error:
+                raise CommandError(error.message) from error
+            out = Path(options["out"])
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+            bar.update(1)
+        self.stdout.write(f"wrote {out} ({len(text.encode('utf-8'))} bytes)")

@@ -1,0 +1,157 @@
+"""The one-command demo: synthetic clips, a tiny model trained by a Celery worker, its
+proposals, a study with decoys and gold clips, and demo accounts. Every step reuses what a
+previous run left, so running the demo again starts serving at once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from annotator import roles
+from annotator.models import Dataset, ProposalSet, Study
+from annotator.services import study_create
+from modelzoo import selectors, services
+from modelzoo.models import ModelRun
+from modelzoo.nn import synthetic
+
+logger = logging.getLogger(__name__)
+
+DATASET_NAME = "demo-synthetic"
+STUDY_NAME = "Demo study: which events are in each clip?"
+INSTRUCTIONS = (
+    "Watch and listen to each 10-second clip. For every proposed label, mark whether the event is "
+    "present (seen or heard), absent, or if you are unsure. Add any label the model missed."
+)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+
+
+ACCOUNTS = (
+    DemoAccount("researcher", "researcher-demo", roles.RESEARCHER),
+    DemoAccount("rater1", "rater1-demo", roles.RATER),
+    DemoAccount("rater2", "rater2-demo", roles.RATER),
+)
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    clips: int = 72
+    classes: int = 6
+    seed: int = 0
+    frame_size: int = 64
+    epochs: int = 6
+    batch_size: int = 8
+    study_clips: int = 16
+    raters_per_clip: int = 2
+
+
+def demo_accounts_ensure() -> list[DemoAccount]:
+    """The researcher and two raters, with the printed passwords (reset on every run)."""
+    User = get_user_model()
+    for account in ACCOUNTS:
+        group, _ = Group.objects.get_or_create(name=account.role)
+        user, _ = User.objects.get_or_create(username=account.username)
+        user.set_password(account.password)
+        user.save()
+        user.groups.add(group)
+    return list(ACCOUNTS)
+
+
+def demo_dataset_ensure(
+    *, root: Path, plan: DemoPlan, on_progress: Callable[[int, int], None] | None = None
+) -> Dataset:
+    """Generate the synthetic MP4 clips once and import them through the normal importers."""
+    existing = Dataset.objects.filter(name=DATASET_NAME).first()
+    if existing is not None and existing.clips.filter(media_status="ok").exists():
+        return existing
+    if not (root / synthetic.CLIPS_CSV).is_file():
+        config = synthetic.SyntheticConfig(
+            num_clips=plan.clips, num_classes=plan.classes, seed=plan.seed, size=plan.frame_size
+        )
+        synthetic.generate_dataset(root, config, on_progress=on_progress)
+    dataset, _ = services.synthetic_dataset_import(root=root, dataset_name=DATASET_NAME)
+    return dataset
+
+
+def demo_training_run(*, dataset: Dataset, plan: DemoPlan, owner) -> ModelRun:
+    """The newest succeeded or unfinished event-head training run, or a new queued one."""
+    run = (
+        ModelRun.objects.filter(dataset=dataset, kind=ModelRun.Kind.TRAIN, model_kind=ModelRun.ModelKind.EVENT_HEADS)
+        .exclude(status__in=[ModelRun.Status.FAILED, ModelRun.Status.CANCELLED])
+        .order_by("-created_at")
+        .first()
+    )
+    if run is not None:
+        return run
+    return services.model_run_start_training(
+        dataset=dataset,
+        model_kind=ModelRun.ModelKind.EVENT_HEADS,
+        config_name="tiny",
+        split="train",
+        val_split="val",
+        epochs=plan.epochs,
+        batch_size=plan.batch_size,
+        created_by=owner,
+    )
+
+
+def demo_prediction_run(*, source_run: ModelRun, owner) -> ModelRun:
+    """Inference over every clip of the dataset, turned into the proposal set of the study."""
+    run = (
+        ModelRun.objects.filter(source_run=source_run, kind=ModelRun.Kind.PREDICT, make_proposals=True)
+        .exclude(status__in=[ModelRun.Status.FAILED, ModelRun.Status.CANCELLED])
+        .order_by("-created_at")
+        .first()
+    )
+    if run is not None:
+        return run
+    return services.model_run_start_prediction(
+        source_run=source_run,
+        split="",
+        chunk_size=24,
+        make_proposals=True,
+        proposal_set_name=f"demo model run {source_run.pk}",
+        created_by=owner,
+    )
+
+
+def demo_study_ensure(*, dataset: Dataset, proposal_set: ProposalSet, plan: DemoPlan) -> Study:
+    existing = Study.objects.filter(name=STUDY_NAME, dataset=dataset).first()
+    if existing is not None:
+        return existing
+    User = get_user_model()
+    owner = User.objects.get(username=ACCOUNTS[0].username)
+    raters = list(User.objects.filter(username__in=[a.username for a in ACCOUNTS if a.role == roles.RATER]))
+    with transaction.atomic():
+        return study_create(
+            name=STUDY_NAME,
+            dataset=dataset,
+            proposal_set=proposal_set,
+            owner=owner,
+            raters=raters,
+            sample_size=plan.study_clips,
+            seed=plan.seed,
+            stratified=True,
+            split="",  # a demo has few clips: sample from every split
+            raters_per_clip=plan.raters_per_clip,
+            decoys_per_clip=1,
+            gold_rate=0.125,
+            show_evidence=True,
+            reservation_timeout_seconds=600,
+            instructions=INSTRUCTIONS,
+        )
+
+
+def run_refresh(run: ModelRun) -> ModelRun:
+    return selectors.run_get(run_id=run.pk)

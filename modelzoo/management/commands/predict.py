@@ -1,0 +1,68 @@
+"""Start a prediction run with a trained run's model: queued for GPU workers, or --inline."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotator.models import Dataset
+from config.errors import ApplicationError
+from modelzoo import inference, selectors, services
+from modelzoo.management.commands._runs import FractionBar, inline_task_id, wait_for
+from modelzoo.models import ModelRun
+
+
+class Command(BaseCommand):
+    help = (
+        "Predict labels for a dataset's clips with the model of a finished training run; --proposals NAME "
+        "stores the union labels as a proposal set. Queued for Celery GPU workers (fanned out in chunks) "
+        "unless --inline."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--run", type=int, required=True, help="Id of the finished training run.")
+        parser.add_argument("--dataset", default="", help="Dataset name (default: the run's).")
+        parser.add_argument("--split", default="", help="Only this split (default: all).")
+        parser.add_argument("--clip", action="append", default=[], help="Only these clip ids (repeatable).")
+        parser.add_argument("--proposals", default="", metavar="NAME", help="Store proposals as this set.")
+        parser.add_argument("--chunk-size", type=int, default=64)
+        parser.add_argument("--no-heatmaps", action="store_true")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--inline", action="store_true", help="Predict in this process (no worker).")
+        mode.add_argument("--wait", action="store_true", help="Queue, then follow the run until it ends.")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            source_run = selectors.run_get(run_id=options["run"])
+            dataset = Dataset.objects.get(name=options["dataset"]) if options["dataset"] else None
+            run = services.model_run_start_prediction(
+                source_run=source_run,
+                dataset=dataset,
+                split=options["split"],
+                clip_ids=options["clip"],
+                chunk_size=options["chunk_size"],
+                make_proposals=bool(options["proposals"]),
+                proposal_set_name=options["proposals"],
+                with_heatmaps=not options["no_heatmaps"],
+                enqueue=not options["inline"],
+            )
+        except Dataset.DoesNotExist:
+            raise CommandError(f"no dataset named {options['dataset']!r}") from None
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"run {run.pk}: {run.items_total} clips to predict")
+        if options["inline"]:
+            bar = FractionBar(f"predict run {run.pk}")
+            try:
+                run = inference.model_run_predict_inline(run_id=run.pk, task_id=inline_task_id(), echo=bar)
+            except BaseException as exc:
+                services.model_run_fail(run_id=run.pk, error=f"{type(exc).__name__}: {exc}")
+                raise
+            finally:
+                bar.close()
+        elif options["wait"]:
+            run = wait_for(run)
+        else:
+            self.stdout.write(f"queued; follow it at /runs/{run.pk}/")
+            return
+        style = self.style.SUCCESS if run.status == ModelRun.Status.SUCCEEDED else self.style.ERROR
+        self.stdout.write(style(f"run {run.pk} {run.status}: {run.progress_message} {run.error}".strip()))
+        if run.status != ModelRun.Status.SUCCEEDED:
+            raise CommandError(f"run {run.pk} {run.status}")
