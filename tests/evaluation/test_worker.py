@@ -50,7 +50,8 @@ def test_evaluation_compute_runs_on_a_real_worker(tmp_path, monkeypatch):
     }
     # Celery lets CELERY_BROKER_URL override an app's broker: point it at Redis for the sender.
     monkeypatch.setenv("CELERY_BROKER_URL", BROKER)
-    sender = Celery("evaluation-test", broker=BROKER)
+    # Not the current app: shared tasks sent later in the session must keep using config's.
+    sender = Celery("evaluation-test", broker=BROKER, set_as_current=False)
     sender.connection_for_write().default_channel.queue_purge("default")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default", "--pool", "solo", "-l", "warning"],

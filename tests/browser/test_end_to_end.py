@@ -1,0 +1,457 @@
+"""The whole loop in a real browser: synthetic clips, a tiny model trained and run through the
+real in-process code path, a study created on the researcher's page, two raters rating every
+clip with the keyboard alone, then the evaluation dashboard's downloads checked against
+figures recomputed by hand from the stored judgments."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from annotator.models import Category, Judgment, Proposal, Rating, Study, StudyClip, StudyClipLabel
+from modelzoo import inference, services, training
+from modelzoo.models import ModelRun
+from modelzoo.nn import synthetic
+from tests.browser import e2e_expected as expected
+from tests.factories import make_rater, make_researcher
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PASSWORD = "pw-secret-123"  # tests.factories.UserFactory's
+SCREENSHOT_DIR = os.environ.get("AVLABEL_SCREENSHOT_DIR", "")
+SYNTHETIC = synthetic.SyntheticConfig(num_clips=24, num_classes=6, seed=11, size=48)
+DATASET = "e2e-synthetic"
+PROPOSALS = "e2e tiny model proposals"
+STUDY = "End-to-end study"
+SAMPLE_SIZE = 6
+RATERS_PER_CLIP = 2
+TIMEOUT_MS = 30_000
+FIRST_STRIP_TIMEOUT_MS = 180_000  # the first spectrogram may JIT-compile librosa's numba code
+ADD_QUERY = "with"  # every synthetic class name has " with <timbre>": the box lists them all
+
+
+@pytest.mark.django_db(transaction=True)
+def test_synthetic_clips_to_evaluated_study_in_the_browser(live_server, chromium, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ARTIFACTS_DIR = tmp_path / "artifacts"
+    researcher = make_researcher(username="rhea")
+    raters = [make_rater(username="rater-ann"), make_rater(username="rater-bob")]
+
+    dataset = _demo_dataset(tmp_path / "synthetic")
+    proposal_set = _train_and_propose(dataset=dataset, researcher=researcher)
+
+    study = _create_study_in_the_browser(chromium, live_server, dataset, proposal_set, raters)
+    ranks = {pk: rank for rank, pk in enumerate(study.study_clips.order_by("position").values_list("pk", flat=True))}
+    added: dict = {}  # the label rater 0 added: {"study_clip_id": ..., "name": ...}
+    typed = {}
+    for index, rater in enumerate(raters):
+        typed[rater.pk] = _rate_everything(chromium, live_server, study, rater, index, ranks, added)
+    _check_stored_ratings(study, raters, typed, added)
+
+    _check_dashboard_downloads(chromium, live_server, study, researcher)
+
+
+# --------------------------------------------------------------------------- data and model
+
+
+def _demo_dataset(root: Path):
+    """A small seeded synthetic dataset (real MP4s) imported through the importers."""
+    synthetic.generate_dataset(root, SYNTHETIC, workers=1)
+    dataset, reports = services.synthetic_dataset_import(root=root, dataset_name=DATASET)
+    assert not any(report.errors for report in reports.values())
+    assert dataset.clips.filter(media_status="ok").count() == SYNTHETIC.num_clips
+    assert dataset.taxonomy.categories.count() == SYNTHETIC.num_classes
+    return dataset
+
+
+def _train_and_propose(*, dataset, researcher):
+    """What ``manage.py train --inline`` and ``manage.py predict --inline`` do."""
+    run = services.model_run_start_training(
+        dataset=dataset,
+        model_kind=ModelRun.ModelKind.EVENT_HEADS,
+        config_name="tiny",
+        split="train",
+        val_split="val",
+        epochs=1,
+        batch_size=8,
+        created_by=researcher,
+        enqueue=False,
+    )
+    trained = training.model_run_train(run_id=run.pk, task_id=f"inline-{uuid.uuid4()}")
+    assert trained.status == ModelRun.Status.SUCCEEDED, trained.error
+    assert len(trained.metrics) == 1 and Path(trained.checkpoint_path).is_file()
+
+    run = services.model_run_start_prediction(
+        source_run=trained,
+        split="",
+        chunk_size=12,
+        make_proposals=True,
+        proposal_set_name=PROPOSALS,
+        created_by=researcher,
+        enqueue=False,
+    )
+    predicted = inference.model_run_predict_inline(run_id=run.pk, task_id=f"inline-{uuid.uuid4()}")
+    assert predicted.status == ModelRun.Status.SUCCEEDED, predicted.error
+    assert predicted.predictions.count() == SYNTHETIC.num_clips
+    assert not predicted.predictions.exclude(error="").exists()
+    proposal_set = predicted.proposal_set
+    assert proposal_set is not None and proposal_set.name == PROPOSALS
+    proposed_clips = Proposal.objects.filter(proposal_set=proposal_set).values("clip").distinct().count()
+    assert proposed_clips == SYNTHETIC.num_clips  # the union of the heads is never empty
+    return proposal_set
+
+
+# --------------------------------------------------------------------------- browser helpers
+
+
+def _context(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def _screenshot(page, name: str) -> None:
+    if SCREENSHOT_DIR:
+        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name), full_page=True)
+
+
+def _log_in_by_keyboard(page, live_server, username: str, next_url: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/?next={next_url}")
+    page.wait_for_selector("#id_username")
+    assert page.evaluate("document.activeElement.id") == "id_username"
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{live_server.url}{next_url}", page.url
+
+
+# --------------------------------------------------------------------------- the researcher
+
+
+def _create_study_in_the_browser(chromium, live_server, dataset, proposal_set, raters) -> Study:
+    context = _context(chromium)
+    try:
+        page = context.new_page()
+        _log_in_by_keyboard(page, live_server, "rhea", "/studies/new/")
+        page.fill("#id_name", STUDY)
+        page.select_option("#id_dataset", label=dataset.name)
+        page.select_option("#id_proposal_set", label=f"{proposal_set.name} ({proposal_set.get_source_display()})")
+        page.fill("#id_sample_size", str(SAMPLE_SIZE))
+        page.fill("#id_seed", "3")
+        page.fill("#id_split", "")
+        page.fill("#id_raters_per_clip", str(RATERS_PER_CLIP))
+        page.fill("#id_decoys_per_clip", "1")
+        page.fill("#id_gold_rate", "0")
+        page.check("#id_show_evidence")
+        for rater in raters:
+            page.get_by_label(rater.username, exact=True).check()
+        page.fill("#id_instructions", "Mark a label present only if you can see or hear it.")
+        _screenshot(page, "e2e_study_form.png")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Create study").click()
+        match = re.fullmatch(rf"{re.escape(live_server.url)}/studies/(\d+)/", page.url)
+        assert match, f"not on a study page: {page.url} ({page.inner_text('main')[:500]})"
+        study = Study.objects.get(pk=int(match.group(1)))
+        assert f"Study '{STUDY}' created with {SAMPLE_SIZE} clips." in page.inner_text("body")
+        assert page.locator("h1").first.inner_text() == STUDY
+    finally:
+        context.close()
+
+    assert study.name == STUDY and study.dataset == dataset and study.proposal_set == proposal_set
+    assert (study.sample_size, study.raters_per_clip, study.decoys_per_clip) == (SAMPLE_SIZE, RATERS_PER_CLIP, 1)
+    assert study.gold_rate == 0 and study.show_evidence
+    assert set(study.raters.all()) == set(raters)
+    assert study.study_clips.count() == SAMPLE_SIZE and not study.study_clips.filter(is_gold=True).exists()
+    return study
+
+
+# --------------------------------------------------------------------------- the raters
+
+
+def _rate_everything(chromium, live_server, study, rater, rater_index, ranks, added) -> dict:
+    """Rate every clip the queue serves with the keyboard alone; returns what was typed:
+    {study_clip_id: {category_id: answer}}."""
+    typed: dict[int, dict[int, str]] = {}
+    context = _context(chromium)
+    try:
+        page = context.new_page()
+        _log_in_by_keyboard(page, live_server, rater.username, "/rate/")
+        assert f"0 of {SAMPLE_SIZE} done" in page.inner_text("main")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # the autofocused "Start" link of the study
+        assert page.url == f"{live_server.url}/rate/{study.pk}/"
+
+        while page.locator("#rater-config").count():
+            config = json.loads(page.locator("#rater-config").text_content())
+            study_clip = StudyClip.objects.select_related("clip").get(pk=config["study_clip_id"])
+            assert study_clip.study_id == study.pk and study_clip.pk not in typed
+            assert f"{len(typed)} of {SAMPLE_SIZE} done" in page.inner_text("#progress-text")
+            page.wait_for_function("document.getElementById('clip-video').readyState >= 1")  # media with Range
+            if not typed:  # the first clip: the spectrogram strip, with a cold JIT
+                page.wait_for_selector("#strip[data-ready=true]", timeout=FIRST_STRIP_TIMEOUT_MS)
+            typed[study_clip.pk] = _answer_labels(page, config, study_clip, rater_index, ranks)
+            _maybe_add_label(page, config, study_clip, rater_index, added)
+            if len(typed) == 1:
+                _screenshot(page, f"e2e_rater{rater_index}.png")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            assert len(typed) <= SAMPLE_SIZE, "the queue served more clips than the study has"
+
+        assert "Nothing left to rate" in page.inner_text("main")
+        assert f"{SAMPLE_SIZE} of {SAMPLE_SIZE} done" in page.inner_text("main")
+    finally:
+        context.close()
+    assert set(typed) == set(ranks), "each rater rates every clip (two raters, two per clip)"
+    return typed
+
+
+def _answer_labels(page, config, study_clip, rater_index, ranks) -> dict[int, str]:
+    labels = [label["category_id"] for label in config["labels"]]
+    assert 2 <= len(labels) <= 9, "proposals and a decoy, each on a number key"
+    original = set(study_clip.clip.labels.values_list("pk", flat=True))
+    answers = {}
+    for position, category_id in enumerate(labels):
+        answer = expected.planned_answer(
+            rater_index=rater_index,
+            clip_rank=ranks[study_clip.pk],
+            position=position,
+            in_original=category_id in original,
+        )
+        for _ in range(expected.PRESSES[answer]):
+            page.keyboard.press(str(position + 1))
+        answers[category_id] = answer
+    toggles = page.locator("#labels .label-toggle")
+    shown_states = [toggles.nth(i).get_attribute("data-state") for i in range(len(labels))]
+    assert shown_states == [answers[category_id] for category_id in labels]
+    return answers
+
+
+def _maybe_add_label(page, config, study_clip, rater_index, added) -> None:
+    """Rater 0 adds a label the clip's original annotation lacks, on the first clip where
+    one is left to add; rater 1 adds the same label on the same clip (so the raters'
+    majority confirms it: a missing-label candidate)."""
+    shown = {label["category_id"] for label in config["labels"]}
+    if rater_index == 0 and not added:
+        original = set(study_clip.clip.labels.values_list("name", flat=True))
+        choices = Category.objects.filter(taxonomy=study_clip.clip.dataset.taxonomy).exclude(pk__in=shown)
+        if not set(choices.values_list("name", flat=True)) - original:
+            return
+        suggestions = _open_suggestions(page, SYNTHETIC.num_classes - len(shown))
+        target = [name for name in suggestions if name not in original][-1]  # reached with the arrow keys
+        _pick_suggestion(page, suggestions, target)
+        added.update(study_clip_id=study_clip.pk, name=target)
+    elif rater_index == 1 and added.get("study_clip_id") == study_clip.pk:
+        suggestions = _open_suggestions(page, SYNTHETIC.num_classes - len(shown))
+        _pick_suggestion(page, suggestions, added["name"])
+
+
+def _open_suggestions(page, count: int) -> list[str]:
+    page.keyboard.press("a")
+    assert page.evaluate("document.activeElement.id") == "add-label"
+    page.keyboard.type(ADD_QUERY)
+    page.wait_for_function(
+        "([query, count]) => document.getElementById('add-label').value === query"
+        " && !document.getElementById('add-label-options').hidden"
+        " && document.querySelectorAll('#add-label-options li[role=option]').length === count",
+        arg=[ADD_QUERY, count],
+    )
+    return page.locator("#add-label-options li[role=option]").all_inner_texts()
+
+
+def _pick_suggestion(page, choices: list[str], name: str) -> None:
+    for _ in range(choices.index(name)):
+        page.keyboard.press("ArrowDown")
+    assert page.locator("#add-label-options li[aria-selected=true]").inner_text() == name
+    page.keyboard.press("Enter")
+    page.locator("#added .chip", has_text=name).wait_for()
+    page.keyboard.press("Escape")  # back to the page's keys: Enter submits again
+    assert page.evaluate("document.activeElement.id") != "add-label"
+
+
+def _check_stored_ratings(study, raters, typed, added) -> None:
+    assert added, "no clip had a label left to add"
+    added_category = Category.objects.get(taxonomy=study.dataset.taxonomy, name=added["name"])
+    for rater in raters:
+        ratings = Rating.objects.filter(study_clip__study=study, rater=rater).prefetch_related("judgments")
+        assert {rating.study_clip_id for rating in ratings} == set(typed[rater.pk])
+        for rating in ratings:
+            assert not rating.skipped
+            assert rating.seconds_spent is not None and rating.seconds_spent > 0
+            want = {
+                (category_id, answer, False) for category_id, answer in typed[rater.pk][rating.study_clip_id].items()
+            }
+            if rating.study_clip_id == added["study_clip_id"]:
+                want.add((added_category.pk, "present", True))
+            stored = {(j.category_id, j.answer, j.added_by_rater) for j in rating.judgments.all()}
+            assert stored == want
+    # the shown labels are the study's (proposals and decoys), the same for both raters
+    for study_clip_id, answers in typed[raters[0].pk].items():
+        shown = set(StudyClipLabel.objects.filter(study_clip_id=study_clip_id).values_list("category_id", flat=True))
+        assert set(answers) == shown == set(typed[raters[1].pk][study_clip_id])
+    # the two raters disagree on some labels and agree on others
+    pairs = [
+        (answer, typed[raters[1].pk][study_clip_id][category_id])
+        for study_clip_id, answers in typed[raters[0].pk].items()
+        for category_id, answer in answers.items()
+    ]
+    assert any(a != b for a, b in pairs) and any(a == b for a, b in pairs)
+    assert Judgment.objects.filter(rating__study_clip__study=study, added_by_rater=True).count() == 2
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _check_dashboard_downloads(chromium, live_server, study, researcher) -> None:
+    want = expected.study_expectation(study=study)
+    assert want.n_clips == SAMPLE_SIZE and want.n_raters == 2
+    context = _context(chromium)
+    try:
+        page = context.new_page()
+        _log_in_by_keyboard(page, live_server, researcher.username, f"/evaluation/studies/{study.pk}/")
+        page.locator("#table-human_study").wait_for()
+        assert "Computed now from the stored ratings." in page.inner_text("main")
+        table = page.locator("#table-human_study")
+        row = table.locator("tbody tr", has_text="Clips rated")
+        assert row.locator("td").nth(1).inner_text() == str(SAMPLE_SIZE)
+
+        images = page.locator(".plots img").all()
+        assert images, "the study dashboard draws plots"
+        for image in images:  # lazy images load once scrolled into view
+            image.scroll_into_view_if_needed()
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        _screenshot(page, "e2e_dashboard.png")
+
+        human_csv = _download(page, table.get_by_role("link", name="CSV", exact=True))
+        missing_csv = _download(page, page.locator("#table-missing_labels").get_by_role("link", name="CSV", exact=True))
+        human_json = _download(page, table.get_by_role("link", name="JSON", exact=True))
+        dataset_csv = _download(page, page.get_by_role("link", name="Dataset CSV", exact=True))
+        dataset_all_csv = _download(page, page.get_by_role("link", name="CSV with rejected labels", exact=True))
+
+        page.goto(f"{live_server.url}/studies/{study.pk}/")  # the study page agrees: all done
+        stats = page.locator(".stats").inner_text()
+        needed = SAMPLE_SIZE * RATERS_PER_CLIP
+        assert f"{needed} / {needed}" in stats and re.search(rf"\b{SAMPLE_SIZE}\s*clips complete", stats), stats
+    finally:
+        context.close()
+
+    _check_human_study(human_csv, human_json, want)
+    _check_missing_labels(missing_csv, want)
+    _check_dataset(dataset_csv, want, include_rejected=False)
+    _check_dataset(dataset_all_csv, want, include_rejected=True)
+
+
+def _download(page, link) -> str:
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.failure() is None, download.failure()
+    return Path(download.path()).read_text(encoding="utf-8")
+
+
+def _close(actual: float | None, wanted: float | None) -> bool:
+    if wanted is None or actual is None:
+        return actual is wanted
+    return actual == pytest.approx(wanted, rel=1e-9, abs=1e-12)
+
+
+def _check_human_study(csv_text: str, json_text: str, want: expected.StudyExpectation) -> None:
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert rows[0] == ["Measure", "Value", "95% CI low", "95% CI high"]
+    from_csv = {row[0]: [float(cell) if cell else None for cell in row[1:]] for row in rows[1:]}
+    document = json.loads(json_text)
+    assert document["key"] == "human_study" and document["title"] == f"Human study: {STUDY}"
+    assert [column["name"] for column in document["columns"]] == rows[0]
+    from_json = {row[0]: row[1:] for row in document["rows"]}
+    assert from_json == from_csv, "the JSON and CSV downloads hold the same table"
+
+    wanted = want.human_study_values()
+    assert list(from_csv) == list(wanted)
+    for measure, value in wanted.items():
+        estimate, low, high = from_csv[measure]
+        assert _close(estimate, value), f"{measure}: table {estimate}, by hand {value}"
+        if low is not None and high is not None and estimate is not None:
+            assert low - 1e-9 <= estimate <= high + 1e-9, f"{measure}: {estimate} outside [{low}, {high}]"
+    # the hand-made figures are not degenerate: the raters disagreed somewhere
+    assert want.fleiss_kappa is not None and want.fleiss_kappa < 1
+    assert want.krippendorff_alpha is not None and want.krippendorff_alpha < 1
+
+
+def _check_missing_labels(csv_text: str, want: expected.StudyExpectation) -> None:
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert rows[0] == ["Clip", "Label", "Source", "Present", "Absent", "Unsure", "Agreement", "Original labels"]
+    got = [
+        (c, label, source, int(p), int(a), int(u), float(agr), orig)
+        for c, label, source, p, a, u, agr, orig in rows[1:]
+    ]
+    wanted = want.missing_label_rows()
+    assert [row[:6] + row[7:] for row in got] == [row[:6] + row[7:] for row in wanted]
+    assert all(_close(g[6], w[6]) for g, w in zip(got, wanted, strict=True))
+    # the label both raters added (absent from the original labels) is a candidate
+    assert any(row[2] == "added" and row[3:6] == (2, 0, 0) for row in got)
+
+
+def _check_dataset(csv_text: str, want: expected.StudyExpectation, *, include_rejected: bool) -> None:
+    reader = csv.DictReader(io.StringIO(csv_text))
+    assert tuple(reader.fieldnames) == (
+        "clip_id",
+        "youtube_id",
+        "start_seconds",
+        "original_labels",
+        "label",
+        "source",
+        "confirmed",
+        "in_original",
+        "votes_present",
+        "votes_absent",
+        "votes_unsure",
+        "agreement",
+        "raters",
+        "is_gold",
+    )
+    by_clip: dict[str, list[dict]] = {}
+    for row in reader:
+        by_clip.setdefault(row["clip_id"], []).append(row)
+    assert set(by_clip) == set(want.clips)
+    for clip_id, rows in by_clip.items():
+        clip = want.clips[clip_id]
+        for row in rows:
+            assert row["youtube_id"] == clip.youtube_id
+            assert row["start_seconds"] == ("" if clip.start_seconds is None else str(clip.start_seconds))
+            assert row["original_labels"] == ";".join(clip.original_labels)
+            assert int(row["raters"]) == clip.raters == 2
+            assert row["is_gold"] == "0"
+        listed = clip.listed(include_rejected=include_rejected)
+        if not listed:
+            assert [row["label"] for row in rows] == [""]
+            continue
+        got = [
+            (
+                row["label"],
+                row["source"],
+                row["confirmed"],
+                row["in_original"],
+                int(row["votes_present"]),
+                int(row["votes_absent"]),
+                int(row["votes_unsure"]),
+            )
+            for row in rows
+        ]
+        assert got == [
+            (v.label, v.source, str(int(v.confirmed)), str(int(v.in_original)), v.present, v.absent, v.unsure)
+            for v in listed
+        ], clip_id
+        for row, vote in zip(rows, listed, strict=True):
+            assert _close(float(row["agreement"]) if row["agreement"] else None, vote.agreement)
+    listed_added = [v for clip in want.clips.values() for v in clip.listed(include_rejected=include_rejected)]
+    assert any(v.source == "added" and v.present == 2 and v.absent == 0 for v in listed_added)
+    if include_rejected:
+        assert any(not v.confirmed for v in listed_added), "some label was rejected or tied"
