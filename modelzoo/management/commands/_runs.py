@@ -5,7 +5,7 @@ import uuid
 
 from tqdm import tqdm
 
-from modelzoo import selectors
+from modelzoo import selectors, services
 from modelzoo.models import ModelRun
 
 POLL_SECONDS = 1.0
@@ -46,3 +46,29 @@ def wait_for(run: ModelRun) -> ModelRun:
             time.sleep(POLL_SECONDS)
     finally:
         bar.close()
+
+
+def follow_run(run: ModelRun, *, mode: str, execute, stdout) -> ModelRun | None:
+    """Run it in this process (``inline``, with a bar), follow a worker (``wait``), or only
+    say where to follow it; None when the run was only queued.
+
+    ``execute(run_id=, task_id=, echo=)`` is ``training.model_run_train`` or
+    ``inference.model_run_predict_inline``.
+    """
+    if mode == "inline":
+        bar = FractionBar(f"{run.kind} run {run.pk}")
+        try:
+            return execute(run_id=run.pk, task_id=inline_task_id(), echo=bar)
+        except BaseException as exc:
+            services.model_run_fail(run_id=run.pk, error=f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            bar.close()
+    if mode == "wait":
+        return wait_for(run)
+    stdout.write(f"queued; follow it at /runs/{run.pk}/")
+    return None
+
+
+def run_mode(options: dict) -> str:
+    return "inline" if options["inline"] else "wait" if options["wait"] else "queue"

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from annotator.models import Dataset
 from config.errors import ApplicationError
 from modelzoo import services, training
-from modelzoo.management.commands._runs import FractionBar, inline_task_id, wait_for
+from modelzoo.management.commands._runs import follow_run, run_mode
 from modelzoo.models import ModelRun
 
 RECIPE = "recipe"
@@ -56,19 +56,8 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"run {run.pk}: {run.items_total} training clips, {run.num_classes} classes")
-        if options["inline"]:
-            bar = FractionBar(f"train run {run.pk}")
-            try:
-                run = training.model_run_train(run_id=run.pk, task_id=inline_task_id(), echo=bar)
-            except BaseException as exc:
-                services.model_run_fail(run_id=run.pk, error=f"{type(exc).__name__}: {exc}")
-                raise
-            finally:
-                bar.close()
-        elif options["wait"]:
-            run = wait_for(run)
-        else:
-            self.stdout.write(f"queued; follow it at /runs/{run.pk}/")
+        run = follow_run(run, mode=run_mode(options), execute=training.model_run_train, stdout=self.stdout)
+        if run is None:
             return
         self._report(run)
 
