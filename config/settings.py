@@ -111,7 +111,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env_int("AVLABEL_API_PAGE_SIZE", 50, minimum=1),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.ApiSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -119,6 +119,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Datasets, clips, studies, rating queue, model runs and evaluation.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Fields of one name ("status", "kind") with different choices: one enum name each.
+    "ENUM_NAME_OVERRIDES": {
+        "StudyStatusEnum": "annotator.models.Study.Status",
+        "ModelRunStatusEnum": "modelzoo.models.ModelRun.Status",
+        "EvaluationReportStatusEnum": "evaluation.models.EvaluationReport.Status",
+        "ModelRunKindEnum": "modelzoo.models.ModelRun.Kind",
+        "TableColumnKindEnum": "evaluation.tables.COLUMN_KINDS",
+    },
 }
 
 # Celery: routes in settings, gpu queue for training and inference.

@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotator.models import Study
 from annotator.roles import IsResearcher
 from config.errors import NotFoundError
-from evaluation import exporters, plots, selectors, services
+from evaluation import exporters, plots, selectors, services, tables
 from evaluation.models import EvaluationReport
+from modelzoo.models import ModelRun
 
 
 class _AnyAccept(BaseContentNegotiation):
@@ -24,6 +30,107 @@ class _AnyAccept(BaseContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
+
+
+# --------------------------------------------------------------------------------------
+# Bodies and parameters for the OpenAPI schema
+# --------------------------------------------------------------------------------------
+
+
+class EvaluationErrorSerializer(serializers.Serializer):
+    """An error: a message safe to show, and details (the handler in ``config.errors``)."""
+
+    detail = serializers.CharField()
+    extra = serializers.DictField()
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": True})
+class CellField(serializers.JSONField):
+    """One table cell: text, a number, or null (missing)."""
+
+
+class EvaluationTableColumnSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=tables.COLUMN_KINDS)
+    digits = serializers.IntegerField(help_text="Decimals shown for float columns.")
+
+
+class EvaluationTableSerializer(serializers.Serializer):
+    """One table (``tables.Table.to_dict()``): each row holds one cell per column."""
+
+    key = serializers.CharField()
+    title = serializers.CharField()
+    columns = EvaluationTableColumnSerializer(many=True)
+    rows = serializers.ListField(child=serializers.ListField(child=CellField()))
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class EvaluationResultSerializer(serializers.Serializer):
+    """The tables a succeeded report computed (``services.Evaluation.to_result()``)."""
+
+    title = serializers.CharField()
+    tables = serializers.DictField(child=EvaluationTableSerializer(), help_text="Tables keyed by table key.")
+
+
+_NOT_FOUND = OpenApiResponse(EvaluationErrorSerializer, description="Unknown or not yours.")
+_NOT_COMPUTED = OpenApiResponse(
+    EvaluationErrorSerializer,
+    description="Unknown or not yours, unknown key or format, or not computed yet "
+    "(POST /api/evaluation/reports/ to compute it).",
+)
+_INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: messages keyed by field.")
+_ATTACHMENT = OpenApiParameter(
+    "Content-Disposition",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[status.HTTP_200_OK],
+    description='attachment; filename="..."',
+)
+
+
+def _fmt(formats: Iterable[str]) -> OpenApiParameter:
+    return OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(formats))
+
+
+def _file_schema(operation_id: str, media_types: Iterable[str], description: str, *, parameters: list):
+    """A download: the body in one of ``media_types``, or a JSON error. Explicit operation ids:
+    the generated ones would carry the ``.`` between ``{key}`` and ``{fmt}``."""
+    return extend_schema(
+        operation_id=operation_id,
+        parameters=[*parameters, _ATTACHMENT],
+        responses={
+            (status.HTTP_200_OK, *dict.fromkeys(media_types)): OpenApiResponse(
+                OpenApiTypes.BINARY, description=description
+            ),
+            status.HTTP_404_NOT_FOUND: _NOT_COMPUTED,
+        },
+    )
+
+
+_TABLE_KEY = OpenApiParameter(
+    "key", OpenApiTypes.STR, OpenApiParameter.PATH, description="A table key: one of the evaluation's `tables`."
+)
+_PLOT_KEY = OpenApiParameter(
+    "key", OpenApiTypes.STR, OpenApiParameter.PATH, description="A plot key: one of the evaluation's `plots`."
+)
+
+
+def _table_schema(operation_id: str):
+    return _file_schema(
+        operation_id,
+        exporters.TABLE_FORMATS.values(),
+        "The table as CSV, JSON, Markdown or LaTeX.",
+        parameters=[_TABLE_KEY, _fmt(exporters.TABLE_FORMATS)],
+    )
+
+
+def _plot_schema(operation_id: str):
+    return _file_schema(
+        operation_id,
+        plots.PLOT_FORMATS.values(),
+        "The plot as PNG or SVG.",
+        parameters=[_PLOT_KEY, _fmt(plots.PLOT_FORMATS)],
+    )
 
 
 def _file(body: str | bytes, content_type: str, filename: str, *, attachment: bool = True) -> HttpResponse:
@@ -70,6 +177,52 @@ def _plot_file(evaluation: services.Evaluation, key: str, fmt: str, stem: str) -
     return _file(body, plots.PLOT_FORMATS[fmt], f"{stem}-{key}.{fmt}")
 
 
+class ReportOutputSerializer(serializers.ModelSerializer):
+    runs = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    artifacts = serializers.DictField(
+        child=serializers.CharField(), read_only=True, help_text="Files of a succeeded report: name to path."
+    )
+
+    class Meta:
+        model = EvaluationReport
+        fields = [
+            "id",
+            "study",
+            "runs",
+            "n_boot",
+            "seed",
+            "status",
+            "progress",
+            "progress_message",
+            "error",
+            "artifacts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class ReportDetailOutputSerializer(ReportOutputSerializer):
+    result = EvaluationResultSerializer(allow_null=True, help_text="The tables, once the report succeeded.")
+
+    class Meta(ReportOutputSerializer.Meta):
+        fields = [*ReportOutputSerializer.Meta.fields, "result"]
+
+
+class EvaluationOutputSerializer(serializers.Serializer):
+    """The tables of a study, a run or a set of runs, and the report they come from
+    (built by ``_current_payload``)."""
+
+    title = serializers.CharField()
+    live = serializers.BooleanField(help_text="Computed for this request rather than read from a report.")
+    error = serializers.CharField(help_text="Why there are no tables (too large to compute now, or failed).")
+    report = ReportOutputSerializer(allow_null=True, help_text="The report the tables come from, if any.")
+    tables = serializers.DictField(
+        child=EvaluationTableSerializer(), allow_null=True, help_text="Tables keyed by table key; null until computed."
+    )
+    plots = serializers.ListField(child=serializers.CharField(), help_text="Keys of the plots available.")
+
+
 class _ResearcherApi(APIView):
     permission_classes = [IsResearcher]
 
@@ -84,15 +237,23 @@ class _FileApi(_ResearcherApi):
 
 
 class StudyListApi(_ResearcherApi):
+    """The studies the user may evaluate, newest first."""
+
+    pagination_class = PageNumberPagination
+
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         name = serializers.CharField()
         dataset = serializers.CharField(source="dataset.name")
-        status = serializers.CharField()
+        status = serializers.ChoiceField(choices=Study.Status.choices)
         sample_size = serializers.IntegerField()
 
+        class Meta:
+            ref_name = "EvaluationStudyListOutput"  # annotator has a StudyListApi too
+
+    @extend_schema(operation_id="evaluation_studies_list", responses=OutputSerializer(many=True))
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.studies_for_user(user=request.user).order_by("-created_at"), request
         )
@@ -102,18 +263,28 @@ class StudyListApi(_ResearcherApi):
 class StudyEvaluationApi(_ResearcherApi):
     """Every table of a study (computed now when small, else the newest background result)."""
 
+    @extend_schema(
+        operation_id="evaluation_studies_retrieve",
+        responses={status.HTTP_200_OK: EvaluationOutputSerializer, status.HTTP_404_NOT_FOUND: _NOT_FOUND},
+    )
     def get(self, request, study_id: int):
         study = selectors.study_for_user(user=request.user, study_id=study_id)
         return Response(_current_payload(services.study_current(study=study)))
 
 
 class StudyTableApi(_FileApi):
+    """One table of a study as a file."""
+
+    @_table_schema("evaluation_studies_tables_retrieve")
     def get(self, request, study_id: int, key: str, fmt: str):
         study = selectors.study_for_user(user=request.user, study_id=study_id)
         return _table_file(_evaluation(services.study_current(study=study)), key, fmt, f"study-{study.pk}")
 
 
 class StudyPlotApi(_FileApi):
+    """One plot of a study as an image."""
+
+    @_plot_schema("evaluation_studies_plots_retrieve")
     def get(self, request, study_id: int, key: str, fmt: str):
         study = selectors.study_for_user(user=request.user, study_id=study_id)
         return _plot_file(_evaluation(services.study_current(study=study)), key, fmt, f"study-{study.pk}")
@@ -122,6 +293,15 @@ class StudyPlotApi(_FileApi):
 class StudyDatasetApi(_FileApi):
     """The multi-labelled dataset (``?all=1`` lists rejected labels too)."""
 
+    @_file_schema(
+        "evaluation_studies_dataset_retrieve",
+        exporters.DATASET_FORMATS.values(),
+        "The dataset as CSV or JSON.",
+        parameters=[
+            _fmt(exporters.DATASET_FORMATS),
+            OpenApiParameter("all", OpenApiTypes.STR, enum=["1"], description="1: list rejected labels too."),
+        ],
+    )
     def get(self, request, study_id: int, fmt: str):
         study = selectors.study_for_user(user=request.user, study_id=study_id)
         if fmt not in exporters.DATASET_FORMATS:
@@ -138,16 +318,24 @@ class StudyDatasetApi(_FileApi):
 
 
 class RunListApi(_ResearcherApi):
+    """The predict runs the user may evaluate."""
+
+    pagination_class = PageNumberPagination
+
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
-        model_kind = serializers.CharField()
+        model_kind = serializers.ChoiceField(choices=ModelRun.ModelKind.choices)
         dataset = serializers.CharField(source="dataset.name")
         split = serializers.CharField()
-        status = serializers.CharField()
-        finished_at = serializers.DateTimeField()
+        status = serializers.ChoiceField(choices=ModelRun.Status.choices)
+        finished_at = serializers.DateTimeField(allow_null=True)
 
+        class Meta:
+            ref_name = "EvaluationRunListOutput"
+
+    @extend_schema(operation_id="evaluation_runs_list", responses=OutputSerializer(many=True))
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.runs_for_user(user=request.user), request)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
@@ -155,18 +343,28 @@ class RunListApi(_ResearcherApi):
 class RunEvaluationApi(_ResearcherApi):
     """One predict run's tables, with the newest runs of the other kinds on its dataset."""
 
+    @extend_schema(
+        operation_id="evaluation_runs_retrieve",
+        responses={status.HTTP_200_OK: EvaluationOutputSerializer, status.HTTP_404_NOT_FOUND: _NOT_FOUND},
+    )
     def get(self, request, run_id: int):
         run = selectors.run_for_user(user=request.user, run_id=run_id)
         return Response(_current_payload(services.run_current(run=run, user=request.user)))
 
 
 class RunTableApi(_FileApi):
+    """One table of a predict run as a file."""
+
+    @_table_schema("evaluation_runs_tables_retrieve")
     def get(self, request, run_id: int, key: str, fmt: str):
         run = selectors.run_for_user(user=request.user, run_id=run_id)
         return _table_file(_evaluation(services.run_current(run=run, user=request.user)), key, fmt, f"run-{run.pk}")
 
 
 class RunPlotApi(_FileApi):
+    """One plot of a predict run as an image."""
+
+    @_plot_schema("evaluation_runs_plots_retrieve")
     def get(self, request, run_id: int, key: str, fmt: str):
         run = selectors.run_for_user(user=request.user, run_id=run_id)
         return _plot_file(_evaluation(services.run_current(run=run, user=request.user)), key, fmt, f"run-{run.pk}")
@@ -175,6 +373,17 @@ class RunPlotApi(_FileApi):
 class RunRetargetApi(_FileApi):
     """Clips of one event type or modality group (audio-visual, visual-only, audio-only, or a type)."""
 
+    @_file_schema(
+        "evaluation_runs_retarget_retrieve",
+        exporters.DATASET_FORMATS.values(),
+        "The run's clips of that target as CSV or JSON.",
+        parameters=[
+            OpenApiParameter(
+                "target_name", OpenApiTypes.STR, OpenApiParameter.PATH, description="An event type or modality group."
+            ),
+            _fmt(exporters.DATASET_FORMATS),
+        ],
+    )
     def get(self, request, run_id: int, target_name: str, fmt: str):
         run = selectors.run_for_user(user=request.user, run_id=run_id)
         if fmt not in exporters.DATASET_FORMATS:
@@ -198,6 +407,14 @@ class RunsCompareApi(_ResearcherApi):
                 raise serializers.ValidationError("name at least one run id")
             return list(dict.fromkeys(ids))
 
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={
+            status.HTTP_200_OK: EvaluationOutputSerializer,
+            status.HTTP_400_BAD_REQUEST: _INVALID,
+            status.HTTP_404_NOT_FOUND: _NOT_FOUND,
+        },
+    )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -210,31 +427,11 @@ class RunsCompareApi(_ResearcherApi):
 # --------------------------------------------------------------------------------------
 
 
-class ReportOutputSerializer(serializers.ModelSerializer):
-    runs = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-
-    class Meta:
-        model = EvaluationReport
-        fields = [
-            "id",
-            "study",
-            "runs",
-            "n_boot",
-            "seed",
-            "status",
-            "progress",
-            "progress_message",
-            "error",
-            "artifacts",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
-
-
 class ReportListCreateApi(_ResearcherApi):
     """GET: the user's background evaluations. POST: queue ``evaluation.compute`` for a study
     or a set of predict runs; answers 202 with the report to poll."""
+
+    pagination_class = PageNumberPagination
 
     class InputSerializer(serializers.Serializer):
         study = serializers.IntegerField(required=False)
@@ -247,11 +444,21 @@ class ReportListCreateApi(_ResearcherApi):
                 raise serializers.ValidationError("Give either study or runs.")
             return attrs
 
+    @extend_schema(operation_id="evaluation_reports_list", responses=ReportOutputSerializer(many=True))
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.reports_for_user(user=request.user), request)
         return paginator.get_paginated_response(ReportOutputSerializer(page, many=True).data)
 
+    @extend_schema(
+        operation_id="evaluation_reports_create",
+        request=InputSerializer,
+        responses={
+            status.HTTP_202_ACCEPTED: ReportOutputSerializer,
+            status.HTTP_400_BAD_REQUEST: _INVALID,
+            status.HTTP_404_NOT_FOUND: _NOT_FOUND,
+        },
+    )
     def post(self, request):
         params = self.InputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -267,12 +474,31 @@ class ReportListCreateApi(_ResearcherApi):
 class ReportDetailApi(_ResearcherApi):
     """Status and progress of a report, and its tables once it succeeded."""
 
+    @extend_schema(
+        operation_id="evaluation_reports_retrieve",
+        responses={status.HTTP_200_OK: ReportDetailOutputSerializer, status.HTTP_404_NOT_FOUND: _NOT_FOUND},
+    )
     def get(self, request, report_id: int):
         report = selectors.report_for_user(user=request.user, report_id=report_id)
         return Response({**ReportOutputSerializer(report).data, "result": report.result or None})
 
 
 class ReportFileApi(_FileApi):
+    """One file a succeeded report wrote (a table or a plot)."""
+
+    @_file_schema(
+        "evaluation_reports_files_retrieve",
+        [*exporters.TABLE_FORMATS.values(), *plots.PLOT_FORMATS.values(), "application/octet-stream"],
+        "The file, typed by its suffix.",
+        parameters=[
+            OpenApiParameter(
+                "name",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="A file name: one of the report's `artifacts`.",
+            )
+        ],
+    )
     def get(self, request, report_id: int, name: str):
         report = selectors.report_for_user(user=request.user, report_id=report_id)
         path = services.report_artifact_path(report=report, name=name)

@@ -1,7 +1,6 @@
 """REST API of the model zoo (researchers only): runs, starting and cancelling them, and the
 predictions of a run. One APIView per operation; they call selectors and services only."""
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -16,18 +15,7 @@ from modelzoo.models import ModelRun
 from modelzoo.nn.config import CONFIGS
 
 
-class ApiSchema(AutoSchema):
-    """Component names from the view: ``ModelRunDetailApi.OutputSerializer`` -> ``ModelRunDetailOutput``."""
-
-    def get_serializer_name(self, serializer, direction):
-        qualname = type(serializer).__qualname__
-        if "." not in qualname:
-            return super().get_serializer_name(serializer, direction)
-        return "".join(part.removesuffix("Api").removesuffix("Serializer") for part in qualname.split("."))
-
-
 class BaseApi(APIView):
-    schema = ApiSchema()
     permission_classes = [IsResearcher]
 
 
