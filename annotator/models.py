@@ -189,18 +189,29 @@ class Study(models.Model):
 
 
 class StudyClip(models.Model):
-    """A clip sampled into a study; `position` is the seeded serving order."""
+    """A clip sampled into a study; `position` is the seeded serving order.
+
+    `completed_count` mirrors the clip's ratings that were not skipped. rating_submit sets
+    it from the ratings table while holding the clip's row lock; the queue only ranks
+    candidates by it (through `studyclip_queue_order`) and re-counts the real ratings
+    under the lock before reserving, so a stale value can cost a retry, never an over-serve.
+    """
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="study_clips")
     clip = models.ForeignKey(Clip, on_delete=models.PROTECT, related_name="study_clips")
     position = models.PositiveIntegerField()
     is_gold = models.BooleanField(default=False)
+    completed_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["study", "position"]
         constraints = [
             models.UniqueConstraint(fields=["study", "clip"], name="studyclip_unique_clip"),
             models.UniqueConstraint(fields=["study", "position"], name="studyclip_unique_position"),
+        ]
+        indexes = [
+            # The queue's serving order: most completed first, then by position.
+            models.Index(fields=["study", "-completed_count", "position"], name="studyclip_queue_order"),
         ]
 
 

@@ -2,9 +2,14 @@
 
 Concurrency rule of the queue: every write that adds load to a study clip (a reservation,
 a completed rating) happens while the writer holds that StudyClip's row lock, and the load
-is re-counted after the lock is taken. On PostgreSQL this makes over-serving impossible;
-on SQLite (no row locks) the database serialises writers and the unique constraints on
-(study_clip, rater) back the rest.
+is re-counted from the ratings and reservations tables after the lock is taken. On
+PostgreSQL this makes over-serving impossible; on SQLite (no row locks) the database
+serialises writers and the unique constraints on (study_clip, rater) back the rest.
+StudyClip.completed_count, which orders the queue, is written under the same lock from
+that count; being only an ordering hint, a stale value cannot make the queue over-serve.
+
+`next` and `submit` run on every rater click: their statements are few, each written out
+(see the hot path section of annotator.selectors) and none grows with the study's size.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotator import roles, selectors
@@ -144,8 +150,20 @@ def study_create(
             batch_size=1000,
         )
         _create_shown_labels(study=study, labels_by_clip=labels_by_clip, rng=rng)
+    _planner_statistics_refresh(models=(StudyClip, StudyClipLabel))
     logger.info("study %s created: %d clips (%d gold), %d raters", study.pk, len(ordered), len(gold), len(rater_list))
     return study
+
+
+def _planner_statistics_refresh(*, models: Sequence[type]) -> None:
+    """Have PostgreSQL re-sample tables a bulk insert just grew. Autovacuum would do it within
+    a minute or so; until then the planner, believing a new study has a handful of clips,
+    sorts all of them instead of reading the queue's index in order. Costs tens of ms."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def study_add_raters(*, study: Study, raters: Sequence[User]) -> Study:
@@ -289,32 +307,24 @@ def clip_next_for_rater(*, study: Study, rater: User, now: datetime | None = Non
     have not rated or skipped, whose completed ratings plus live reservations are below the
     study's overlap, closest to completion first, then by position. None: nothing is left."""
     now = now or timezone.now()
-    if not Study.raters.through.objects.filter(study_id=study.pk, user_id=rater.pk).exists():
+    state = selectors.rater_queue_state(study=study, rater=rater, now=now)
+    if not state.is_member:
         raise NotFoundError(f"Study {study.pk} does not exist or you are not rating it.")
     _require_active(study)
-
-    own = list(
-        Reservation.objects.filter(rater=rater, study_clip__study=study)
-        .select_related("study_clip__clip")
-        .order_by("created_at", "pk")
-    )
-    expired = [reservation.pk for reservation in own if reservation.expires_at <= now]
-    if expired:
-        Reservation.objects.filter(pk__in=expired).delete()
-    live = [reservation for reservation in own if reservation.expires_at > now]
-    if live:
-        study_clip = live[0].study_clip
+    if state.has_lapsed:
+        Reservation.objects.filter(rater=rater, study_clip__study=study, expires_at__lte=now).delete()
+    if state.held_study_clip_id is not None:
+        study_clip = selectors.study_clip_get(study_clip_id=state.held_study_clip_id, related=("clip",))
         study_clip.study = study
         return study_clip
 
-    overlap = study.raters_per_clip
     for _ in range(QUEUE_PASSES):
         candidates = selectors.study_clips_open_for_rater(study=study, rater=rater, now=now, limit=CANDIDATES_PER_PASS)
         if not candidates:
             return None
         busy: list[int] = []
         for pk in candidates:
-            reserved = _reserve(study_clip_pk=pk, rater=rater, overlap=overlap, study=study, now=now, wait=False)
+            reserved = _reserve(study_clip_pk=pk, rater=rater, study=study, now=now, wait=False)
             if isinstance(reserved, StudyClip):
                 return reserved
             if reserved is _LOCKED:
@@ -322,7 +332,7 @@ def clip_next_for_rater(*, study: Study, rater: User, now: datetime | None = Non
         if busy:
             # Every open candidate was full or locked by another rater's short transaction:
             # wait for the first locked one (holding no other lock: no deadlock), re-count it.
-            reserved = _reserve(study_clip_pk=busy[0], rater=rater, overlap=overlap, study=study, now=now, wait=True)
+            reserved = _reserve(study_clip_pk=busy[0], rater=rater, study=study, now=now, wait=True)
             if isinstance(reserved, StudyClip):
                 return reserved
         # Otherwise the candidates filled up since they were ranked: rank again.
@@ -332,27 +342,89 @@ def clip_next_for_rater(*, study: Study, rater: User, now: datetime | None = Non
 _LOCKED = object()  # sentinel: another transaction holds the row
 
 
-def _reserve(
-    *, study_clip_pk: int, rater: User, overlap: int, study: Study, now: datetime, wait: bool
-) -> StudyClip | object | None:
+def _reserve(*, study_clip_pk: int, rater: User, study: Study, now: datetime, wait: bool) -> StudyClip | object | None:
     """Lock one study clip, re-count its load under the lock and reserve it for the rater.
     Returns the clip, None when it has no room (or the rater already rated it), or _LOCKED
     when another transaction holds the row and `wait` is False."""
     with transaction.atomic():
-        locking = StudyClip.objects.select_for_update(skip_locked=not wait, of=("self",)).select_related("clip")
-        study_clip = locking.filter(pk=study_clip_pk).first()
+        study_clip = selectors.study_clip_for_update(
+            study_clip_id=study_clip_pk, related=("clip",), skip_locked=not wait
+        )
         if study_clip is None:
             return _LOCKED if not wait else None
-        load = selectors.study_clip_load(study_clip_id=study_clip_pk, rater=rater, now=now)
-        if load.rating_id is not None or load.completed + load.held_by_others >= overlap:
-            return None
         expires_at = now + timedelta(seconds=study.reservation_timeout_seconds)
-        if load.reservation_id is not None:  # the rater's own row, from a request running beside this one
-            Reservation.objects.filter(pk=load.reservation_id).update(expires_at=expires_at)
-        else:
-            Reservation.objects.create(study_clip=study_clip, rater=rater, expires_at=expires_at)
+        claimed = _reservation_claim(
+            study_clip=study_clip, rater=rater, overlap=study.raters_per_clip, now=now, expires_at=expires_at
+        )
+        if not claimed:
+            _completed_count_sync(study_clip=study_clip)  # the ranking saw room: make sure it was not stale
+            return None
     study_clip.study = study
     return study_clip
+
+
+def _reservation_claim(
+    *, study_clip: StudyClip, rater: User, overlap: int, now: datetime, expires_at: datetime
+) -> bool:
+    """Reserve the clip for the rater unless they rated (or skipped) it or its completed
+    ratings plus others' live reservations reach the overlap; counted from the ratings and
+    reservations tables in the same statement, so the caller must hold the clip's row lock.
+    The rater's own row (a lapsed one, or one a parallel request of theirs just made) gets
+    the new expiry. True when the rater now holds the clip."""
+    ratings, reservations = Rating._meta.db_table, Reservation._meta.db_table
+    sql = f"""
+        INSERT INTO {reservations} (study_clip_id, rater_id, created_at, expires_at)
+        SELECT %(clip)s, %(rater)s, %(now)s, %(expires)s
+        WHERE NOT EXISTS (SELECT 1 FROM {ratings} WHERE study_clip_id = %(clip)s AND rater_id = %(rater)s)
+          AND (SELECT COUNT(*) FROM {ratings} WHERE study_clip_id = %(clip)s AND skipped = %(no)s)
+            + (SELECT COUNT(*) FROM {reservations}
+               WHERE study_clip_id = %(clip)s AND expires_at > %(now)s AND rater_id <> %(rater)s) < %(overlap)s
+        ON CONFLICT (study_clip_id, rater_id) DO UPDATE SET expires_at = excluded.expires_at
+        RETURNING id
+    """  # table names come from the models; every value is a query parameter
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "clip": study_clip.pk,
+        "rater": rater.pk,
+        "now": adapt(now),
+        "expires": adapt(expires_at),
+        "no": False,
+        "overlap": overlap,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def _completed_count_sync(*, study_clip: StudyClip, completed: int | None = None) -> None:
+    """Set the clip's completed_count from its ratings (`completed`, when the caller just
+    counted them under the row lock). Writes only when the stored value differs."""
+    if completed is None:
+        completed = Rating.objects.filter(study_clip_id=study_clip.pk, skipped=False).count()
+    if completed != study_clip.completed_count:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {StudyClip._meta.db_table} SET completed_count = %s WHERE id = %s", [completed, study_clip.pk]
+            )
+        study_clip.completed_count = completed
+
+
+def study_clip_counts_refresh(*, study: Study) -> int:
+    """Recompute every clip's completed_count in a study from its ratings (after ratings
+    were edited or deleted outside rating_submit, e.g. in the admin). Returns how many
+    clips changed. The queue stays correct without it (it re-counts under the lock), but
+    serves in a better order with it."""
+    completed = (
+        Rating.objects.filter(study_clip=OuterRef("pk"), skipped=False)
+        .order_by()
+        .values("study_clip")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    real = Coalesce(Subquery(completed), 0)
+    with transaction.atomic():
+        stale = StudyClip.objects.filter(study=study).annotate(real=real).exclude(completed_count=F("real"))
+        return StudyClip.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).update(completed_count=real)
 
 
 def reservation_release(*, study_clip: StudyClip, rater: User) -> bool:
@@ -416,7 +488,9 @@ def _rating_store(
 ) -> Rating:
     """The body of rating_submit, run inside its transaction while holding the clip's lock."""
     now = timezone.now()
-    locked = StudyClip.objects.select_for_update(of=("self",)).select_related("study").get(pk=study_clip_pk)
+    locked = selectors.study_clip_for_update(study_clip_id=study_clip_pk, related=("study",))
+    if locked is None:
+        raise NotFoundError(f"Clip {study_clip_pk} does not exist.")
     load = selectors.study_clip_load(study_clip_id=study_clip_pk, rater=rater, now=now)
     if load.rating_id is not None:
         return Rating.objects.get(pk=load.rating_id)
@@ -427,18 +501,55 @@ def _rating_store(
     if not load.reservation_live and not skipped and load.completed + load.held_by_others >= study.raters_per_clip:
         raise ConflictError("Your reservation for this clip lapsed and other raters have filled it.")
     judgments = [] if skipped else _validated_judgments(study_clip=locked, answers=answers, added=added_category_ids)
-    rating = Rating.objects.create(
-        study_clip=locked, rater=rater, skipped=skipped, seconds_spent=_validated_seconds(seconds_spent)
-    )
-    for judgment in judgments:
-        judgment.rating = rating
-    Judgment.objects.bulk_create(judgments)
-    Reservation.objects.filter(pk=load.reservation_id).delete()
+    rating = _rating_insert(
+        study_clip=locked, rater=rater, skipped=skipped, seconds_spent=_validated_seconds(seconds_spent),
+        judgments=judgments,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Reservation._meta.db_table} WHERE id = %s", [load.reservation_id])
+    _completed_count_sync(study_clip=locked, completed=load.completed + (0 if skipped else 1))
+    return rating
+
+
+def _rating_insert(
+    *, study_clip: StudyClip, rater: User, skipped: bool, seconds_spent: float | None, judgments: Sequence[Judgment]
+) -> Rating:
+    """Rating.objects.create plus Judgment.objects.bulk_create, written out as two plain
+    INSERTs (the submit hot path; no signals or save() logic exist to bypass)."""
+    values = {
+        "study_clip_id": study_clip.pk,
+        "rater_id": rater.pk,
+        "skipped": bool(skipped),
+        "seconds_spent": seconds_spent,
+        "submitted_at": timezone.now(),
+    }
+    params = [*values.values()]
+    params[-1] = connection.ops.adapt_datetimefield_value(values["submitted_at"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Rating._meta.db_table} ({', '.join(values)}) VALUES (%s, %s, %s, %s, %s) RETURNING id",
+            params,
+        )
+        (values["id"],) = cursor.fetchone()
+        if judgments:
+            rows = ", ".join(["(%s, %s, %s, %s)"] * len(judgments))
+            params = [
+                value
+                for judgment in judgments
+                for value in (values["id"], judgment.category_id, judgment.answer, bool(judgment.added_by_rater))
+            ]
+            cursor.execute(
+                f"INSERT INTO {Judgment._meta.db_table} (rating_id, category_id, answer, added_by_rater) VALUES {rows}",
+                params,
+            )
+    fields = [field.attname for field in Rating._meta.concrete_fields]
+    rating = Rating.from_db(connection.alias, fields, [values[name] for name in fields])
+    rating.study_clip, rating.rater = study_clip, rater
     return rating
 
 
 def _validated_judgments(*, study_clip: StudyClip, answers: Mapping[int, str], added: Sequence[int]) -> list[Judgment]:
-    shown = set(StudyClipLabel.objects.filter(study_clip=study_clip).values_list("category_id", flat=True))
+    shown = selectors.study_clip_shown_category_ids(study_clip_id=study_clip.pk)
     parsed: dict[int, str] = {}
     for key, answer in (answers or {}).items():
         category_pk = _as_id(key, what="answer key")

@@ -1,22 +1,49 @@
 """Benchmark: the rating queue over HTTP, with N raters working at once.
 
 Creates a fresh PostgreSQL database, migrates it, seeds it through the services (a dataset
-of clips with readable media and proposals, one study per load level with 3 raters per
-clip, raters with API tokens), starts the app under gunicorn and runs N simulated raters
-(threads, each a requests.Session with token auth: GET next clip, POST its answers) for a
-fixed time per level. Prints one row per level: round trips per second, p50/p95/p99
-latency of `next` and of `submit`, errors, and an integrity check read from the database
-afterwards (ratings stored == submits acknowledged, no clip over its overlap, no clip
-served twice to a rater). Stops gunicorn and drops the database at the end.
+of clips with readable media and proposals, one study per run with 3 raters per clip,
+raters with API tokens), starts the app under gunicorn and runs N simulated raters for a
+fixed time per run: GET the next clip, optionally "think", POST the answers.
 
-    python bench/rater_load.py [--levels 1,8,32] [--seconds 20] [--workers 4] [--clips 1500]
-        [--server postgres://postgres@127.0.0.1:5432] [--database avlabel_bench] [--think-ms 0]
+Two modes, both printed by default:
+- saturating (think 0): every rater asks again as soon as it has its answer. With N raters
+  and no pause, latency is mostly time spent queueing for the 2 CPUs (Little's law:
+  latency ~ N / throughput), so this run measures capacity.
+- realistic (think 2000 ms, +-50 % uniform jitter): a rater looks at the clip before
+  answering, as people do, and raters arrive spread over one think time rather than all in
+  the same millisecond; this run measures what a rater waits for.
+
+Clients are cheap on purpose, so they do not take the server's CPU: separate processes
+(up to 8 raters each, threads inside), the standard library's http.client with one
+connection per rater (kept alive where the server allows it; gunicorn's sync workers close
+it after each answer), latency taken from sending the request to reading the last byte.
+The server defaults to 2 sync workers: PostgreSQL on the same 2 CPUs needs about as much
+CPU per request as Django, and 3 or 4 workers, or gthread workers, gave fewer round trips
+per second in our runs, only more contention.
+The CPU each part used is read from /proc for gunicorn's workers, for the PostgreSQL
+backends serving the run's database, and for the client processes, and printed per round
+trip; so is the CPU everything else on the machine used meanwhile ("other load", in CPUs),
+since other programs may share it.
+
+Each row ends with an integrity check read from the database afterwards: ratings stored ==
+submits acknowledged, no clip over its overlap (completed + reserved), no clip served
+twice to a rater, and every clip's completed_count equal to its real count.
+
+    python bench/rater_load.py [--levels 1,8,32] [--think-ms 0,2000] [--jitter 0.5]
+        [--seconds 30] [--workers 2] [--worker-class sync] [--threads 1] [--clips 3000]
+        [--server postgres://postgres@127.0.0.1:5432] [--database avlabel_bench]
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
+import math
+import multiprocessing
 import os
+import queue
+import random
 import shutil
 import signal
 import socket
@@ -30,13 +57,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
-import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 OVERLAP = 3
 CATEGORIES = 60
+RATERS_PER_CLIENT_PROCESS = 8
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -50,10 +77,12 @@ class RaterStats:
 
 
 @dataclass
-class LevelResult:
+class RunResult:
+    think_ms: float
     raters: int
     seconds: float
     stats: list[RaterStats]
+    cpu_seconds: dict[str, float]  # server / database / clients / others
     integrity: dict[str, object]
 
 
@@ -85,28 +114,49 @@ def database_drop(server: str, name: str) -> None:
         connection.close()
 
 
+def database_backend_pids(connection, name: str) -> list[int]:
+    """The server processes serving database `name` (asked over an open admin connection)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+        return [pid for (pid,) in cursor.fetchall()]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def gunicorn_start(*, env: dict, workers: int, port: int, log_path: Path) -> subprocess.Popen:
+def http_get_ok(port: int, path: str) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def gunicorn_start(
+    *, env: dict, workers: int, worker_class: str, threads: int, port: int, log_path: Path
+) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = log_path.open("w")
-    command = [str(gunicorn), "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--backlog", "256"]
+    command = [
+        str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "--backlog", "256",
+        "-w", str(workers), "-k", worker_class, "--threads", str(threads),
+        "--keep-alive", "10",  # longer than the longest think time: raters keep their connection
+    ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {process.returncode}; see {log_path}")
-            try:
-                # one answer per worker, so that none is still importing when the clock starts
-                if all(requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30).ok for _ in range(workers * 2)):
-                    return process
-            except requests.RequestException:
-                pass
+            # one answer per worker and thread, so that none is still importing when the clock starts
+            if all(http_get_ok(port, "/healthz") for _ in range(workers * threads * 2)):
+                return process
             time.sleep(0.5)
         raise RuntimeError(f"gunicorn did not answer within 180 s; see {log_path}")
     except BaseException:
@@ -124,11 +174,56 @@ def gunicorn_stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def process_tree(pid: int) -> list[int]:
+    pids, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            pending.extend(int(child) for child in task.read_text().split())
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each live process, from /proc/<pid>/stat."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
+    return used
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine spent busy so far, from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+class CpuTracker:
+    """CPU used by a changing set of processes since the first reading. Read it every second
+    or so: a process that appears counts in full, one that ends keeps what it had used."""
+
+    def __init__(self, list_pids) -> None:
+        self.list_pids = list_pids
+        self.first = cpu_seconds(list_pids())
+        self.last = dict(self.first)
+
+    def sample(self) -> None:
+        self.last.update(cpu_seconds(self.list_pids()))
+
+    def used(self) -> float:
+        self.sample()
+        return sum(seconds - self.first.get(pid, 0.0) for pid, seconds in self.last.items())
+
+
 # ---------------------------------------------------------------- seeding (Django, in this process)
 
 
-def seed(*, levels: list[int], clips: int) -> tuple[list[int], list[str]]:
-    """One dataset, one proposal set, one study per level; returns study ids and tokens."""
+def seed(*, studies: int, raters: int, clips: int) -> tuple[list[int], list[str]]:
+    """One dataset, one proposal set, `studies` studies; returns study ids and rater tokens."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from rest_framework.authtoken.models import Token
@@ -163,25 +258,25 @@ def seed(*, levels: list[int], clips: int) -> tuple[list[int], list[str]]:
     researcher_group, _ = Group.objects.get_or_create(name=roles.RESEARCHER)
     owner = User.objects.create(username="bench-owner")
     owner.groups.add(researcher_group)
-    raters = []
-    for i in range(max(levels)):
+    pool = []
+    for i in range(raters):
         rater = User.objects.create(username=f"bench-rater{i:02d}")
         rater.groups.add(rater_group)
-        raters.append(rater)
-    tokens = [Token.objects.create(user=rater).key for rater in raters]
+        pool.append(rater)
+    tokens = [Token.objects.create(user=rater).key for rater in pool]
     study_ids = [
         services.study_create(
-            name=f"bench N={level}",
+            name=f"bench {index}",
             dataset=dataset,
             proposal_set=proposal_set,
             owner=owner,
-            raters=raters[:level],
+            raters=pool,
             sample_size=clips,
-            seed=level,
+            seed=index,
             raters_per_clip=OVERLAP,
             decoys_per_clip=1,
         ).pk
-        for level in levels
+        for index in range(studies)
     ]
     return study_ids, tokens
 
@@ -199,89 +294,198 @@ def integrity(*, study_id: int, stats: list[RaterStats]) -> dict[str, object]:
         reserved=Count("reservations", distinct=True),
     )
     worst = max((row.completed + row.reserved for row in loads), default=0)
+    # completed_count: the queue's stored count, which must match the real one (0 on code without it)
+    miscounted = sum(row.completed != getattr(row, "completed_count", row.completed) for row in loads)
     pairs = stored.values("study_clip_id", "rater_id").annotate(n=Count("pk")).filter(n__gt=1).count()
     served_twice = sum(s.served_after_submit for s in stats) + pairs
-    ok = stored_ids == acknowledged and worst <= OVERLAP and served_twice == 0
+    ok = stored_ids == acknowledged and worst <= OVERLAP and served_twice == 0 and miscounted == 0
     return {
         "stored": len(stored_ids),
         "acknowledged": len(acknowledged),
         "max_load": worst,
         "served_twice": served_twice,
+        "miscounted": miscounted,
         "open_reservations": Reservation.objects.filter(study_clip__study_id=study_id).count(),
         "ok": ok,
     }
 
 
-# ---------------------------------------------------------------- simulated raters
+# ---------------------------------------------------------------- simulated raters (client processes)
 
 
-def rater_run(*, base: str, token: str, study_id: int, deadline: float, think: float, stats: RaterStats) -> None:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token}"
+class Rater:
+    """One rater's HTTP connection: kept alive between requests, reopened when the server
+    closed it (a request on a closed kept connection is sent again once, and timed from
+    the first try)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        headers = self.headers if data is None else {**self.headers, "Content-Type": "application/json"}
+        for attempt in (1, 2):
+            reused = self.connection.sock is not None
+            try:
+                self.connection.request(method, path, body=data, headers=headers)
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.connection.close()
+                if not reused or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def rater_run(
+    *, port: int, token: str, study_id: int, start_at: float, seconds: float, think_ms: float, jitter: float,
+    seed: int, stats: RaterStats,
+) -> None:  # fmt: skip
+    rng = random.Random(seed)
+    rater = Rater(port, token)
     submitted: set[int] = set()
-    while time.monotonic() < deadline:
+    deadline = start_at + seconds
+    if think_ms:  # thinking raters arrive spread over one think time, not all in the same millisecond
+        start_at += rng.uniform(0, think_ms / 1000)
+    while time.time() < start_at:
+        time.sleep(min(0.05, max(start_at - time.time(), 0)))
+    while time.time() < deadline:
         start = time.perf_counter()
         try:
-            response = session.get(f"{base}/api/studies/{study_id}/next/", timeout=30)
-        except requests.RequestException as exc:
+            status, content = rater.request("GET", f"/api/studies/{study_id}/next/")
+        except (OSError, http.client.HTTPException) as exc:
             stats.errors[f"next {type(exc).__name__}"] += 1
             continue
         stats.next_ms.append((time.perf_counter() - start) * 1000)
-        if response.status_code == 204:
+        if status == 204:
             stats.exhausted = True
-            return
-        if response.status_code != 200:
-            stats.errors[f"next {response.status_code}"] += 1
+            break
+        if status != 200:
+            stats.errors[f"next {status}"] += 1
             continue
-        payload = response.json()
+        payload = json.loads(content)
         study_clip_id = payload["study_clip_id"]
         if study_clip_id in submitted:
             stats.served_after_submit += 1
-        if think:
-            time.sleep(think)
+        pause = think_ms / 1000 * rng.uniform(1 - jitter, 1 + jitter) if think_ms else 0.0
+        if pause:
+            time.sleep(pause)
         body = {
             "answers": {str(label["category_id"]): "present" for label in payload["labels"]},
-            "seconds_spent": think,
+            "seconds_spent": round(pause, 3),
         }
         start = time.perf_counter()
         try:
-            response = session.post(f"{base}/api/study-clips/{study_clip_id}/submit/", json=body, timeout=30)
-        except requests.RequestException as exc:
+            status, content = rater.request("POST", f"/api/study-clips/{study_clip_id}/submit/", body)
+        except (OSError, http.client.HTTPException) as exc:
             stats.errors[f"submit {type(exc).__name__}"] += 1
             continue
         stats.submit_ms.append((time.perf_counter() - start) * 1000)
-        if response.status_code != 200:
-            stats.errors[f"submit {response.status_code}"] += 1
+        if status != 200:
+            stats.errors[f"submit {status}"] += 1
             continue
-        stats.acknowledged.add(response.json()["id"])
+        stats.acknowledged.add(json.loads(content)["id"])
         submitted.add(study_clip_id)
-    session.close()
+    rater.close()
 
 
-def level_run(*, base: str, tokens: list[str], study_id: int, seconds: float, think: float) -> LevelResult:
-    stats = [RaterStats() for _ in tokens]
-    deadline = time.monotonic() + seconds
+def client_process(job: dict, results) -> None:
+    """Runs a share of the raters in threads; sends back their stats and this process's CPU."""
+    stats = [RaterStats() for _ in job["tokens"]]
     threads = [
         threading.Thread(
             target=rater_run,
             kwargs={
-                "base": base,
+                "port": job["port"],
                 "token": token,
-                "study_id": study_id,
-                "deadline": deadline,
-                "think": think,
+                "study_id": job["study_id"],
+                "start_at": job["start_at"],
+                "seconds": job["seconds"],
+                "think_ms": job["think_ms"],
+                "jitter": job["jitter"],
+                "seed": job["seed"] + index,
                 "stats": stat,
             },
         )  # fmt: skip
-        for token, stat in zip(tokens, stats, strict=True)
+        for index, (token, stat) in enumerate(zip(job["tokens"], stats, strict=True))
     ]
-    start = time.monotonic()
     for thread in threads:
         thread.start()
+    while time.time() < job["start_at"]:  # count this process's CPU from the start of the run
+        time.sleep(0.01)
+    begin = time.process_time()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - start
-    return LevelResult(len(tokens), elapsed, stats, integrity(study_id=study_id, stats=stats))
+    results.put((stats, time.process_time() - begin))
+
+
+def run_level(
+    *, port: int, tokens: list[str], study_id: int, seconds: float, think_ms: float, jitter: float,
+    server_pid: int, db_server: str, database: str,
+) -> tuple[list[RaterStats], dict[str, float], float]:  # fmt: skip
+    context = multiprocessing.get_context("spawn")  # children share nothing with Django here
+    results = context.Queue()
+    shares = [tokens[i : i + RATERS_PER_CLIENT_PROCESS] for i in range(0, len(tokens), RATERS_PER_CLIENT_PROCESS)]
+    start_at = time.time() + 3.0  # processes start (and import) before the clock runs
+    processes = [
+        context.Process(
+            target=client_process,
+            args=(
+                {
+                    "port": port,
+                    "tokens": share,
+                    "study_id": study_id,
+                    "start_at": start_at,
+                    "seconds": seconds,
+                    "think_ms": think_ms,
+                    "jitter": jitter,
+                    "seed": 1000 * index,
+                },
+                results,
+            ),
+        )  # fmt: skip
+        for index, share in enumerate(shares)
+    ]
+    for process in processes:
+        process.start()
+    while time.time() < start_at - 0.2:
+        time.sleep(0.05)
+    admin = admin_connection(db_server)
+    server = CpuTracker(lambda: process_tree(server_pid))
+    database_cpu = CpuTracker(lambda: database_backend_pids(admin, database))
+    machine_before = machine_busy_seconds()
+    stats: list[RaterStats] = []
+    client_cpu = 0.0
+    deadline = start_at + seconds + 300
+    while len(stats) < len(tokens):
+        server.sample()
+        database_cpu.sample()
+        try:
+            share_stats, share_cpu = results.get(timeout=1)
+        except queue.Empty:
+            failed = [process.exitcode for process in processes if process.exitcode not in (None, 0)]
+            if failed or time.time() > deadline:
+                raise RuntimeError(f"client processes failed or hung (exit codes {failed})") from None
+            continue
+        stats.extend(share_stats)
+        client_cpu += share_cpu
+    elapsed = time.time() - start_at
+    used = {
+        "server": server.used(),
+        "database": database_cpu.used(),
+        "clients": client_cpu,
+    }
+    # whatever else ran on the machine meanwhile (other users' jobs, this script's own process)
+    used["others"] = max(machine_busy_seconds() - machine_before - sum(used.values()), 0.0)
+    admin.close()
+    for process in processes:
+        process.join()
+    return stats, used, elapsed
 
 
 # ---------------------------------------------------------------- report
@@ -291,14 +495,14 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))  # nearest rank
     return ordered[index]
 
 
-def table(results: list[LevelResult]) -> str:
+def table(results: list[RunResult]) -> str:
     header = (
-        "| N | round trips/s | next p50 | next p95 | next p99 | submit p50 | submit p95 | submit p99 "
-        "| errors | integrity |"
+        "| think ms | N | round trips | round trips/s | next p50 | next p95 | next p99 | submit p50 | submit p95 "
+        "| submit p99 | errors | CPU ms/trip server/db/clients | other load | integrity |"
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for result in results:
@@ -309,15 +513,18 @@ def table(results: list[LevelResult]) -> str:
         check = result.integrity
         verdict = (
             f"{'ok' if check['ok'] else 'FAILED'}: stored {check['stored']} = acked {check['acknowledged']}, "
-            f"max load {check['max_load']}/{OVERLAP}, served twice {check['served_twice']}"
+            f"max load {check['max_load']}/{OVERLAP}, served twice {check['served_twice']}, "
+            f"miscounted {check['miscounted']}"
         )
         if any(s.exhausted for s in result.stats):
             verdict += ", queue ran out"
+        cpu = result.cpu_seconds
+        per_trip = "/".join(f"{cpu[part] / max(trips, 1) * 1000:.1f}" for part in ("server", "database", "clients"))
         lines.append(
-            f"| {result.raters} | {trips / result.seconds:.1f} "
+            f"| {result.think_ms:.0f} | {result.raters} | {trips} | {trips / result.seconds:.1f} "
             f"| {percentile(next_ms, 50):.1f} | {percentile(next_ms, 95):.1f} | {percentile(next_ms, 99):.1f} "
             f"| {percentile(submit_ms, 50):.1f} | {percentile(submit_ms, 95):.1f} | {percentile(submit_ms, 99):.1f} "
-            f"| {errors} | {verdict} |"
+            f"| {errors} | {per_trip} | {result.cpu_seconds['others'] / result.seconds:.2f} | {verdict} |"
         )
     return "\n".join(lines)
 
@@ -325,15 +532,22 @@ def table(results: list[LevelResult]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default="1,8,32", help="numbers of concurrent raters, comma-separated")
-    parser.add_argument("--seconds", type=float, default=20.0, help="run time per level")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--clips", type=int, default=1500, help="clips per study (one study per level)")
-    parser.add_argument("--think-ms", type=float, default=0.0, help="pause between next and submit")
+    parser.add_argument("--think-ms", default="0,2000", help="pause between next and submit, one run per value")
+    parser.add_argument("--jitter", type=float, default=0.5, help="think time varies uniformly by +- this share")
+    parser.add_argument("--seconds", type=float, default=30.0, help="run time per level")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--clips", type=int, default=3000, help="clips per study (one study per run)")
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
     parser.add_argument("--database", default="avlabel_bench", help="database to create (and drop) for the run")
     args = parser.parse_args()
     levels = [int(value) for value in args.levels.split(",")]
+    thinks = [float(value) for value in args.think_ms.split(",")]
+    if not 0 <= args.jitter < 1:
+        parser.error("--jitter must lie in [0, 1)")
 
+    load_before = os.getloadavg()[0]
     database_recreate(args.server, args.database)
     data_dir = Path(tempfile.mkdtemp(prefix="avlabel-bench-"))
     env = os.environ | {
@@ -342,34 +556,47 @@ def main() -> int:
         "CELERY_BROKER_URL": "memory://",
         "DJANGO_DEBUG": "0",
         "AVLABEL_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     os.environ.update(env)
     process = None
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
         from django.db import connections
 
-        study_ids, tokens = seed(levels=levels, clips=args.clips)
+        runs = [(think, level) for think in thinks for level in levels]
+        (warmup_study_id, *study_ids), tokens = seed(studies=len(runs) + 1, raters=max(levels), clips=args.clips)
+        connections.close_all()
         port = free_port()
-        process = gunicorn_start(env=env, workers=args.workers, port=port, log_path=data_dir / "gunicorn.log")
-        base = f"http://127.0.0.1:{port}"
+        process = gunicorn_start(
+            env=env, workers=args.workers, worker_class=args.worker_class, threads=args.threads, port=port,
+            log_path=data_dir / "gunicorn.log",
+        )  # fmt: skip
+        # Warm-up, not reported: every worker serves both endpoints (lazy imports, URL
+        # resolver, database connection) before any clock runs.
+        run_level(
+            port=port, tokens=tokens[: 2 * args.workers * args.threads], study_id=warmup_study_id, seconds=3,
+            think_ms=0, jitter=0, server_pid=process.pid, db_server=args.server, database=args.database,
+        )  # fmt: skip
         results = []
-        for level, study_id in zip(levels, study_ids, strict=True):
-            results.append(
-                level_run(
-                    base=base, tokens=tokens[:level], study_id=study_id, seconds=args.seconds,
-                    think=args.think_ms / 1000,
-                )
+        for (think, level), study_id in zip(runs, study_ids, strict=True):
+            stats, used, elapsed = run_level(
+                port=port, tokens=tokens[:level], study_id=study_id, seconds=args.seconds, think_ms=think,
+                jitter=args.jitter, server_pid=process.pid, db_server=args.server, database=args.database,
             )  # fmt: skip
-            print(f"N={level}: done", file=sys.stderr, flush=True)
+            results.append(RunResult(think, level, elapsed, stats, used, integrity(study_id=study_id, stats=stats)))
+            connections.close_all()
+            print(f"think {think:.0f} ms, N={level}: done", file=sys.stderr, flush=True)
         print(
-            f"rater_load: gunicorn -w {args.workers}, PostgreSQL, {args.clips} clips per study, "
-            f"{OVERLAP} raters per clip, {args.seconds:.0f} s per level, think {args.think_ms:.0f} ms, "
-            f"{os.cpu_count()} CPUs (clients, server and database share them); latencies in ms"
+            f"rater_load: gunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}, PostgreSQL, "
+            f"{args.clips} clips per study, {OVERLAP} raters per clip, {args.seconds:.0f} s per run, think time "
+            f"+-{args.jitter:.0%}, {os.cpu_count()} CPUs shared by clients, server and database; latencies in ms; "
+            f"other load = CPUs busy with anything else during the run (other jobs on the machine); "
+            f"load average before the runs {load_before:.2f}"
         )
         print(table(results))
         errors = Counter()
@@ -378,7 +605,6 @@ def main() -> int:
                 errors.update(stat.errors)
         if errors:
             print("errors:", dict(errors))
-        connections.close_all()
         return 0 if all(result.integrity["ok"] for result in results) else 1
     finally:
         if process is not None:

@@ -127,6 +127,38 @@ def test_32_raters_in_parallel_never_over_serve_a_clip(postgres_db):
     assert Rating.objects.count() == len(served) == len(shown) * OVERLAP
     assert Judgment.objects.count() == sum(len(labels) * OVERLAP for labels in shown.values())
     assert not Reservation.objects.exists()
+    assert dict(StudyClip.objects.values_list("pk", "completed_count")) == completed
+
+
+def test_completed_count_matches_the_ratings_after_a_concurrent_run_with_skips(postgres_db):
+    """Raters in parallel, some skipping: the stored count of every clip ends equal to its
+    real completed ratings, and every clip is completed exactly to its overlap."""
+    world = build_world(clips_per_class=(6, 6), raters=12)
+    study = make_study(world, raters_per_clip=OVERLAP)
+    shown = {
+        study_clip.pk: list(study_clip.shown_labels.values_list("category_id", flat=True))
+        for study_clip in study.study_clips.all()
+    }
+
+    def rater_loop(rater, skip_every):
+        def loop():
+            own_study = Study.objects.get(pk=study.pk)
+            turn = 0
+            while (study_clip := services.clip_next_for_rater(study=own_study, rater=rater)) is not None:
+                turn += 1
+                skipped = skip_every and turn % skip_every == 0
+                answers = {} if skipped else dict.fromkeys(shown[study_clip.pk], "absent")
+                services.rating_submit(study_clip=study_clip, rater=rater, answers=answers, skipped=skipped)
+
+        return loop
+
+    errors = run_threads([rater_loop(rater, index % 3) for index, rater in enumerate(world.raters)])
+
+    assert errors == []
+    completed = Counter(Rating.objects.filter(skipped=False).values_list("study_clip_id", flat=True))
+    assert completed == dict.fromkeys(shown, OVERLAP)
+    assert Rating.objects.filter(skipped=True).exists()
+    assert dict(StudyClip.objects.values_list("pk", "completed_count")) == completed
 
 
 def test_many_concurrent_submits_of_one_rating_store_it_once(postgres_db):
@@ -201,3 +233,4 @@ def test_expired_reservations_under_concurrency_never_over_serve(postgres_db):
     stored_late = Rating.objects.filter(rater__in=late_raters).count()
     assert stored_late == outcomes.count("stored")
     assert not Reservation.objects.filter(rater__in=live_raters).exists()
+    assert dict(StudyClip.objects.values_list("pk", "completed_count")) == completed

@@ -1,11 +1,15 @@
 """annotator.selectors: what raters may see, progress for raters and researchers, judgment rows."""
 
 import json
+import random
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
-from annotator import selectors, services
-from annotator.models import ClipEvidence, Proposal, StudyClipLabel
+from annotator import roles, selectors, services
+from annotator.models import ClipEvidence, Proposal, Rating, Reservation, StudyClipLabel
 from config.errors import NotFoundError
 from tests.annotator.test_services import all_present, build_world, make_study, rate
 from tests.factories import UserFactory
@@ -232,3 +236,85 @@ def test_clip_list_filters_by_dataset_split_status_and_label(world):
     assert selectors.clip_list(dataset_id=world.dataset.pk, media_status="missing").count() == 0
     assert selectors.clip_list(dataset_id=world.dataset.pk, label="CAT1").count() == 2
     assert selectors.clip_list(dataset_id=world.dataset.pk, label=str(world.categories[0].pk)).count() == 2
+
+
+def test_rater_progress_available_is_the_number_of_clips_the_queue_could_serve(db):
+    world = build_world(clips_per_class=(3, 3, 3), raters=4)
+    study = make_study(world, raters_per_clip=2)
+    first, second, third, fourth = world.raters
+    for rater in (first, second, third):
+        rate(services.clip_next_for_rater(study=study, rater=rater), rater)
+    services.rating_submit(
+        study_clip=services.clip_next_for_rater(study=study, rater=first), rater=first, answers={}, skipped=True
+    )
+    services.clip_next_for_rater(study=study, rater=second)  # held
+    services.clip_next_for_rater(study=study, rater=third)  # held
+    now = timezone.now()
+
+    for rater in world.raters:
+        open_clips = selectors.study_clips_open_for_rater(study=study, rater=rater, now=now, limit=10**6)
+        assert selectors.rater_progress(study=study, rater=rater, now=now)["available"] == len(open_clips)
+    assert selectors.rater_progress(study=study, rater=fourth, now=now)["available"] < 9
+
+
+def test_user_for_token_reads_the_user_and_roles_in_one_statement(world, django_assert_num_queries):
+    rater = world.raters[0]
+    key = Token.objects.create(user=rater).key
+
+    with django_assert_num_queries(1):
+        user, token = selectors.user_for_token(key=key)
+        is_rater, is_researcher = roles.user_is_rater(user), roles.user_is_researcher(user)
+
+    assert (user.pk, token.key, token.user_id) == (rater.pk, key, rater.pk)
+    assert is_rater and not is_researcher
+    assert user.is_active is True and user.date_joined == rater.date_joined
+    assert selectors.user_for_token(key="no-such-token") is None
+
+
+def test_open_clips_widen_their_window_past_clips_the_rater_already_rated(db):
+    """The candidates are read from a window of the serving order; a rater whose own ratings
+    fill that window still gets the clips after it."""
+    world = build_world(clips_per_class=(45,), raters=2)
+    study = make_study(world, raters_per_clip=3)
+    rater = world.raters[0]
+    for _ in range(40):  # 40 clips with one completed rating each, all by this rater, lead the order
+        rate(services.clip_next_for_rater(study=study, rater=rater), rater)
+
+    served = services.clip_next_for_rater(study=study, rater=rater)
+
+    rated = set(Rating.objects.filter(rater=rater).values_list("study_clip_id", flat=True))
+    assert served is not None and served.pk not in rated
+    assert served.position == min(study.study_clips.exclude(pk__in=rated).values_list("position", flat=True))
+
+
+def test_open_clips_match_a_brute_force_ranking(db):
+    """Seeded random activity (ratings, skips, live and lapsed reservations), then the
+    queue's candidates compared with the order computed in Python from every row."""
+    rng = random.Random(5)
+    world = build_world(clips_per_class=(30,), raters=6)
+    study = make_study(world, raters_per_clip=3)
+    clips = list(study.study_clips.all())
+    now = timezone.now()
+    for rater in world.raters:
+        for study_clip in rng.sample(clips, 12):
+            if Rating.objects.filter(study_clip=study_clip, skipped=False).count() < 3:
+                skipped = rng.random() < 0.2
+                Rating.objects.create(study_clip=study_clip, rater=rater, skipped=skipped)
+        held = rng.choice(clips)
+        if not Rating.objects.filter(study_clip=held, rater=rater).exists():
+            minutes = rng.choice([-5, 5])  # lapsed or live
+            Reservation.objects.create(study_clip=held, rater=rater, expires_at=now + timedelta(minutes=minutes))
+    services.study_clip_counts_refresh(study=study)
+
+    for rater in world.raters:
+        expected = []
+        for study_clip in clips:
+            completed = Rating.objects.filter(study_clip=study_clip, skipped=False).count()
+            held = Reservation.objects.filter(study_clip=study_clip, expires_at__gt=now).exclude(rater=rater).count()
+            mine = Rating.objects.filter(study_clip=study_clip, rater=rater).exists()
+            if not mine and completed + held < 3:
+                expected.append((-(completed + held), -completed, study_clip.position, study_clip.pk))
+        expected = [row[-1] for row in sorted(expected)]
+        for limit in (1, 5, 100):
+            got = selectors.study_clips_open_for_rater(study=study, rater=rater, now=now, limit=limit)
+            assert got == expected[:limit], (rater.pk, limit)

@@ -1,5 +1,6 @@
 """annotator.services: study sampling, the rating queue and rating submission."""
 
+import importlib
 from collections import Counter
 from datetime import timedelta
 from types import SimpleNamespace
@@ -488,20 +489,109 @@ def test_rating_submit_without_a_reservation_is_refused(world):
 
 
 def test_next_and_submit_use_a_bounded_number_of_queries(db):
+    """The queue reads a few candidates through the index instead of aggregating the study:
+    the same statements for 3 clips as for 60, most of them rated."""
     counts = []
-    for clips in (3, 30):
-        world = build_world(clips_per_class=(clips,), raters=2)
+    for clips in (3, 60):
+        world = build_world(clips_per_class=(clips,), raters=3)
         study = make_study(world, sample_size=clips, raters_per_clip=2)
-        for rater in world.raters:  # warm: one completed rating in the study
-            rate(services.clip_next_for_rater(study=study, rater=rater), rater)
+        for _ in range(clips - 2):  # warm: most clips completed, one half done
+            for rater in world.raters[1:]:
+                rate(services.clip_next_for_rater(study=study, rater=rater), rater)
         rater = world.raters[0]
         with CaptureQueriesContext(connection) as next_queries:
             study_clip = services.clip_next_for_rater(study=study, rater=rater)
+        answers = all_present(study_clip)
         with CaptureQueriesContext(connection) as submit_queries:
-            rate(study_clip, rater)
+            services.rating_submit(study_clip=study_clip, rater=rater, answers=answers)
         counts.append((len(next_queries), len(submit_queries)))
 
     assert counts[0] == counts[1]
     next_count, submit_count = counts[0]
-    assert next_count <= 8, next_count
-    assert submit_count <= 12, submit_count
+    # next: queue state, candidates, lock, claim (+ the savepoint pair of the test's transaction)
+    assert next_count <= 6, next_count
+    # submit: lock, load, shown labels, rating, judgments, reservation, completed_count (+ savepoints)
+    assert submit_count <= 9, submit_count
+
+
+# ---------------------------------------------------------------- completed_count
+
+
+def completed(study: Study) -> dict[int, int]:
+    ratings = Rating.objects.filter(study_clip__study=study, skipped=False)
+    real = Counter(ratings.values_list("study_clip_id", flat=True))
+    return {pk: real.get(pk, 0) for pk in study.study_clips.values_list("pk", flat=True)}
+
+
+def stored_counts(study: Study) -> dict[int, int]:
+    return dict(study.study_clips.values_list("pk", "completed_count"))
+
+
+def test_completed_count_follows_completed_ratings_not_skips(db):
+    world = build_world(clips_per_class=(2,), raters=3)
+    study = make_study(world, raters_per_clip=3)
+    first, second, third = world.raters
+
+    rate(services.clip_next_for_rater(study=study, rater=first), first)
+    rate(services.clip_next_for_rater(study=study, rater=second), second)
+    skipped = services.clip_next_for_rater(study=study, rater=third)
+    services.rating_submit(study_clip=skipped, rater=third, answers={}, skipped=True)
+    rate(skipped, third)  # idempotent: changes nothing
+
+    assert stored_counts(study) == completed(study)
+    assert sorted(stored_counts(study).values()) == [0, 2]
+
+
+def test_a_stale_low_completed_count_never_over_serves_and_is_repaired(db):
+    world = build_world(clips_per_class=(2,), raters=3)
+    study = make_study(world, raters_per_clip=1)
+    first, second, _ = world.raters
+    full = services.clip_next_for_rater(study=study, rater=first)
+    rate(full, first)
+    StudyClip.objects.filter(pk=full.pk).update(completed_count=0)  # e.g. a rating edited in the admin
+
+    served = services.clip_next_for_rater(study=study, rater=second)
+
+    assert served.pk != full.pk
+    assert StudyClip.objects.get(pk=full.pk).completed_count == 1
+
+
+def test_study_clip_counts_refresh_repairs_counts_after_ratings_changed_outside_the_queue(db):
+    world = build_world(clips_per_class=(3,), raters=2)
+    study = make_study(world, raters_per_clip=2)
+    for rater in world.raters:
+        rate(services.clip_next_for_rater(study=study, rater=rater), rater)
+    Rating.objects.filter(rater=world.raters[0]).delete()  # what an admin could do
+
+    changed = services.study_clip_counts_refresh(study=study)
+
+    assert changed == 1
+    assert stored_counts(study) == completed(study)
+    assert services.study_clip_counts_refresh(study=study) == 0
+
+
+def test_migration_backfills_completed_count_from_ratings(db):
+    from django.apps import apps
+
+    backfill = importlib.import_module("annotator.migrations.0002_studyclip_completed_count").completed_count_backfill
+    world = build_world(clips_per_class=(2,), raters=2)
+    study = make_study(world, raters_per_clip=2)
+    for rater in world.raters:
+        rate(services.clip_next_for_rater(study=study, rater=rater), rater)
+    StudyClip.objects.update(completed_count=0)
+
+    backfill(apps, None)
+
+    assert stored_counts(study) == completed(study) and sum(completed(study).values()) == 2
+
+
+def test_queue_ranks_a_clip_others_hold_above_untouched_clips_beyond_the_first_candidates(db):
+    """A clip far down the serving order that another rater holds is closer to completion
+    than the untouched clips ahead of it, so it comes first."""
+    world = build_world(clips_per_class=(services.CANDIDATES_PER_PASS + 4,), raters=2)
+    study = make_study(world, raters_per_clip=2)
+    holder, rater = world.raters
+    last = study.study_clips.order_by("-position").first()
+    Reservation.objects.create(study_clip=last, rater=holder, expires_at=timezone.now() + timedelta(minutes=5))
+
+    assert services.clip_next_for_rater(study=study, rater=rater).pk == last.pk
