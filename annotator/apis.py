@@ -4,7 +4,6 @@ and service calls. Raters reach only their own queue; researchers their own stud
 from django.contrib.auth import authenticate, get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import TokenScheme
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -23,19 +22,7 @@ from config.errors import ApplicationError, NotFoundError
 User = get_user_model()
 
 
-class ApiSchema(AutoSchema):
-    """Names nested serializers after their view ("StudyDetailApi.OutputSerializer" becomes
-    the component "StudyDetailOutput"), so every API may call its own OutputSerializer."""
-
-    def get_serializer_name(self, serializer, direction):
-        qualname = type(serializer).__qualname__
-        if "." not in qualname:
-            return super().get_serializer_name(serializer, direction)
-        return "".join(part.removesuffix("Api").removesuffix("Serializer") for part in qualname.split("."))
-
-
 class BaseApi(APIView):
-    schema = ApiSchema()
     permission_classes = [IsAuthenticated]
 
 
