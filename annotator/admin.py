@@ -92,6 +92,7 @@ class ReservationAdmin(admin.ModelAdmin):
 class JudgmentInline(admin.TabularInline):
     model = models.Judgment
     extra = 0
+    can_delete = False
     raw_id_fields = ["category"]
 
 
@@ -101,3 +102,10 @@ class RatingAdmin(admin.ModelAdmin):
     list_filter = ["skipped"]
     raw_id_fields = ["study_clip"]
     inlines = [JudgmentInline]
+
+    # Ratings are the raters' record and feed the queue's completed counts: read-only here.
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

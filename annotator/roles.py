@@ -26,6 +26,11 @@ def user_has_role(user, role: str) -> bool:
     return role in cache
 
 
+def user_roles_remember(user, names) -> None:
+    """Cache the user's group names on the object (a query that already read them)."""
+    user._avlabel_roles = set(names)
+
+
 def user_is_rater(user) -> bool:
     return user_has_role(user, RATER)
 

@@ -226,7 +226,7 @@ def user_for_token(*, key: str) -> tuple[AbstractBaseUser, Token] | None:
     cut = len(Token._meta.concrete_fields)
     token = _instance(Token, rows[0][:cut])
     token.user = user = _instance(user_model, rows[0][cut:-1])
-    user._avlabel_roles = {row[-1] for row in rows if row[-1] is not None}  # see roles.user_has_role
+    roles.user_roles_remember(user, {row[-1] for row in rows if row[-1] is not None})
     return user, token
 
 
