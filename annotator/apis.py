@@ -420,9 +420,15 @@ class ClipPayloadSerializer(serializers.Serializer):
         category_id = serializers.IntegerField()
         name = serializers.CharField()
         position = serializers.IntegerField()
-        heads = serializers.ListField(child=serializers.CharField(), required=False)
+        heads = serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="Only when evidence.label_heads is true."
+        )
 
     class EvidenceSerializer(serializers.Serializer):
+        label_heads = serializers.BooleanField(
+            help_text="Whether each label carries the heads that proposed it; false in studies with decoys, "
+            "which no head proposes."
+        )
         event_type = serializers.CharField(allow_blank=True)
         instant_seconds = serializers.ListField(child=serializers.FloatField())
         onset_seconds = serializers.ListField(child=serializers.FloatField())

@@ -89,8 +89,8 @@ class StudyCreateForm(forms.Form):
     )
     show_evidence = forms.BooleanField(
         required=False,
-        help_text="Show raters which heads proposed each label, the model's instant moments and its heatmap. "
-        "Decoys come with no heads, so raters can tell them apart.",
+        help_text="Show raters the model's instant moments, its heatmap and, in studies without decoys, "
+        "which heads proposed each label (no head proposes a decoy, so with decoys the heads stay hidden).",
     )
     reservation_timeout_seconds = forms.IntegerField(
         min_value=1, initial=600, help_text="A reserved clip returns to the pool after this long."

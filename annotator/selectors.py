@@ -468,16 +468,22 @@ def study_clip_payload(*, study_clip: StudyClip) -> dict:
 
 
 def _evidence(*, study_clip: StudyClip, labels: list[dict], media_url: str) -> dict:
-    proposal_set_id = study_clip.study.proposal_set_id
-    heads = dict(
-        Proposal.objects.filter(proposal_set_id=proposal_set_id, clip_id=study_clip.clip_id).values_list(
-            "category_id", "heads"
+    """The model's evidence. Which heads proposed each label is left out when the study
+    shows decoys: no head proposes a decoy, so the heads would give every decoy away."""
+    study = study_clip.study
+    proposal_set_id = study.proposal_set_id
+    label_heads = study.decoys_per_clip == 0
+    if label_heads:
+        heads = dict(
+            Proposal.objects.filter(proposal_set_id=proposal_set_id, clip_id=study_clip.clip_id).values_list(
+                "category_id", "heads"
+            )
         )
-    )
-    for label in labels:
-        label["heads"] = list(heads.get(label["category_id"]) or [])
+        for label in labels:
+            label["heads"] = list(heads.get(label["category_id"]) or [])
     evidence = ClipEvidence.objects.filter(proposal_set_id=proposal_set_id, clip_id=study_clip.clip_id).first()
     return {
+        "label_heads": label_heads,
         "event_type": evidence.event_type if evidence else "",
         "instant_seconds": list(evidence.instant_seconds) if evidence else [],
         "onset_seconds": list(evidence.onset_seconds) if evidence else [],

@@ -64,10 +64,9 @@ def test_payload_shows_the_labels_in_order_and_nothing_that_gives_answers_away(w
         assert forbidden not in text
 
 
-def test_payload_carries_evidence_when_the_study_shows_it(world):
-    study = make_study(world, show_evidence=True)
-    rater = world.raters[0]
-    study_clip = services.clip_next_for_rater(study=study, rater=rater)
+def evidence_for_first_clip(world, **study_options):
+    study = make_study(world, show_evidence=True, **study_options)
+    study_clip = services.clip_next_for_rater(study=study, rater=world.raters[0])
     ClipEvidence.objects.create(
         proposal_set=world.proposal_set,
         clip=study_clip.clip,
@@ -77,18 +76,32 @@ def test_payload_carries_evidence_when_the_study_shows_it(world):
         heatmap_path="heatmaps/x.png",
     )
     Proposal.objects.filter(clip=study_clip.clip).update(heads=["audio", "onset"])
+    return study_clip, selectors.study_clip_payload(study_clip=study_clip)
 
-    payload = selectors.study_clip_payload(study_clip=study_clip)
+
+def test_payload_carries_evidence_and_each_labels_heads_in_a_study_without_decoys(world):
+    study_clip, payload = evidence_for_first_clip(world, decoys_per_clip=0)
 
     assert payload["evidence"] == {
+        "label_heads": True,
         "event_type": "instant",
         "instant_seconds": [1.5],
         "onset_seconds": [0.5, 2.0],
         "heatmap_url": f"/media/clips/{study_clip.pk}/heatmap.png",
     }
-    decoy_ids = set(study_clip.shown_labels.filter(is_decoy=True).values_list("category_id", flat=True))
-    for label in payload["labels"]:
-        assert label["heads"] == ([] if label["category_id"] in decoy_ids else ["audio", "onset"])
+    assert payload["labels"]
+    assert all(label["heads"] == ["audio", "onset"] for label in payload["labels"])
+
+
+def test_payload_evidence_hides_the_heads_when_decoys_are_shown(world):
+    """No head proposes a decoy: showing the heads would tell raters which labels are decoys."""
+    study_clip, payload = evidence_for_first_clip(world, decoys_per_clip=1)
+
+    assert study_clip.shown_labels.filter(is_decoy=True).exists()
+    assert payload["evidence"]["label_heads"] is False
+    assert payload["evidence"]["instant_seconds"] == [1.5]
+    assert all(set(label) == {"category_id", "name", "position"} for label in payload["labels"])
+    assert "heads" not in json.dumps(payload["labels"])
 
 
 def test_payload_evidence_without_a_heatmap_has_no_heatmap_url(world):

@@ -181,6 +181,11 @@ def test_rate_page_shows_evidence_only_when_the_study_shows_it(client, world):
     )
     page = client.get(f"/rate/{world.study.pk}/").text
 
+    assert "proposed by the" not in page  # the study shows a decoy, which no head proposed
+    assert f"/media/clips/{study_clip.pk}/heatmap.png" in page
+    Study.objects.filter(pk=world.study.pk).update(decoys_per_clip=0)
+    page = client.get(f"/rate/{world.study.pk}/").text
+
     assert "proposed by the audio, onset heads" in page
     assert f"/media/clips/{study_clip.pk}/heatmap.png" in page
     assert page_config(page)["evidence"]["instant_seconds"] == [0.3]

@@ -177,6 +177,6 @@ def _check_player_and_strip(page) -> None:
     page.wait_for_function("document.getElementById('clip-video').currentTime > 0.3")
     page.keyboard.press(" ")
     page.wait_for_function("document.getElementById('clip-video').paused")
-    assert page.locator(".label-toggle .heads").first.is_visible()
+    assert page.locator(".label-toggle .heads").count() == 0  # the study shows decoys
     assert page.locator(".heatmap img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert "model's event type: instant" in page.inner_text("main")
