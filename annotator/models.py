@@ -5,6 +5,7 @@ comes from an imported file or from a model run (modelzoo writes it through serv
 """
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -70,7 +71,12 @@ class Clip(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="clips")
     clip_id = models.CharField(max_length=200, help_text="e.g. '---g-f_I2yQ_000001' or an LLP filename.")
     youtube_id = models.CharField(max_length=64, blank=True)
-    start_seconds = models.PositiveIntegerField(null=True, blank=True)
+    start_seconds = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text="Start in the source video, seconds (LLP clips may start at a tenth of a second).",
+    )
     split = models.CharField(max_length=20, blank=True, db_index=True)
     labels = models.ManyToManyField(Category, through="ClipLabel", related_name="clips")
 

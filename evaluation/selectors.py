@@ -155,9 +155,14 @@ def clip_table(*, clip_pks: Sequence[int], num_classes: int, category_index: dic
         pks=pks,
         clip_ids=[meta[int(pk)][0] for pk in pks],
         youtube_ids=[meta[int(pk)][1] for pk in pks],
-        starts=[meta[int(pk)][2] for pk in pks],
+        starts=[_seconds_as_written(meta[int(pk)][2]) for pk in pks],
         original=original,
     )
+
+
+def _seconds_as_written(seconds: float | None) -> int | float | None:
+    """Whole seconds as an integer, so exports write `30`, not `30.0`; LLP's `101.8` stays."""
+    return int(seconds) if seconds is not None and float(seconds).is_integer() else seconds
 
 
 def _in_chunks(query, pks: np.ndarray, size: int = 5000) -> Iterable[tuple]:

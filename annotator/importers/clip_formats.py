@@ -40,7 +40,7 @@ class ClipRow:
     clip_id: str
     labels: tuple[str, ...]
     youtube_id: str = ""
-    start_seconds: int | None = None
+    start_seconds: float | None = None
     split: str = ""
     media_path: str = ""
 
@@ -54,7 +54,7 @@ def _row(
     clip_id: str,
     labels: tuple[str, ...],
     youtube_id: str = "",
-    start_seconds: int | None = None,
+    start_seconds: float | None = None,
     split: str = "",
     media_path: str = "",
 ) -> ClipRow | RowError:
@@ -210,9 +210,9 @@ def _generic_row(line: int, cells: dict[str, str], default_split: str) -> ClipRo
     start = None
     raw_start = cells.get("start_seconds", "")
     if raw_start:
-        start = _whole_seconds(raw_start)
+        start = _seconds(raw_start)
         if start is None:
-            return RowError(line, f"start_seconds {raw_start!r} is not a whole number of seconds")
+            return RowError(line, f"start_seconds {raw_start!r} is not a number of seconds of at least 0")
     media_path = cells.get("media_path", "")
     if media_path and (PurePosixPath(media_path).is_absolute() or PureWindowsPath(media_path).is_absolute()):
         return RowError(line, f"media_path {media_path!r} must be relative to the dataset's media folder")
@@ -244,25 +244,25 @@ def _generic_labels(raw: str) -> tuple[str, ...] | str:
     return tuple(_unique(name.strip() for name in names if name.strip()))
 
 
-def _whole_seconds(raw: str) -> int | None:
+def _seconds(raw: str) -> float | None:
+    """A finite, non-negative number of seconds; None for anything else."""
     try:
         value = float(raw)
     except ValueError:
         return None
-    if not math.isfinite(value) or value < 0 or not value.is_integer():
-        return None
-    return int(value)
+    return value if math.isfinite(value) and value >= 0 else None
 
 
-def _llp_start(filename: str) -> int | None:
+def _whole_seconds(raw: str) -> int | None:
+    value = _seconds(raw)
+    return int(value) if value is not None and value.is_integer() else None
+
+
+def _llp_start(filename: str) -> float | None:
+    """The `<start>` of `<youtube_id>_<start>_<end>`, tenths kept (a few LLP clips start at
+    e.g. 101.8 s)."""
     parts = filename.rsplit("_", 2)
-    if len(parts) != 3:
-        return None
-    try:
-        start = float(parts[1])
-    except ValueError:
-        return None
-    return int(math.floor(start)) if math.isfinite(start) and start >= 0 else None
+    return _seconds(parts[1]) if len(parts) == 3 else None
 
 
 def _strip_media_suffix(filename: str) -> str:

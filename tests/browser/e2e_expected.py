@@ -67,7 +67,7 @@ class LabelVotes:
 class ClipExpectation:
     clip_id: str
     youtube_id: str
-    start_seconds: int | None
+    start_seconds: float | None
     original_labels: list[str]
     raters: int
     is_gold: bool

@@ -425,7 +425,10 @@ def _check_dataset(csv_text: str, want: expected.StudyExpectation, *, include_re
         clip = want.clips[clip_id]
         for row in rows:
             assert row["youtube_id"] == clip.youtube_id
-            assert row["start_seconds"] == ("" if clip.start_seconds is None else str(clip.start_seconds))
+            if clip.start_seconds is None:
+                assert row["start_seconds"] == ""
+            else:
+                assert float(row["start_seconds"]) == clip.start_seconds
             assert row["original_labels"] == ";".join(clip.original_labels)
             assert int(row["raters"]) == clip.raters == 2
             assert row["is_gold"] == "0"

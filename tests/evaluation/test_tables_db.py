@@ -7,6 +7,7 @@ import json
 import pytest
 from sklearn.metrics import f1_score as sk_f1
 
+from annotator.models import Clip
 from evaluation import exporters, metrics, selectors, services, tables
 from tests.evaluation.builders import NAIVE_TOP5, RUN_LABELS, build_runs, build_study
 
@@ -111,7 +112,10 @@ def test_dataset_export_lists_consensus_labels_with_votes(built):
     assert labels["c5"]["source"] == "added" and labels["c5"]["agreement"] == pytest.approx(2 / 3)
     assert by_clip["clip-B"]["labels"][0]["label"] == "c2"
 
+    Clip.objects.filter(clip_id="clip-B").update(start_seconds=101.8)  # LLP-style fractional start
     rows = list(csv.DictReader(io.StringIO(services.study_dataset_export(study=built.study, fmt="csv"))))
+    starts = {row["clip_id"]: row["start_seconds"] for row in rows}
+    assert starts["clip-A"] == "0" and starts["clip-B"] == "101.8"  # whole seconds written without ".0"
     assert {(row["clip_id"], row["label"]) for row in rows} == {
         ("clip-A", "c0"),
         ("clip-A", "c5"),
