@@ -76,7 +76,7 @@ def broker_url(data_dir: Path) -> str:
     """CELERY_BROKER_URL (redis:// or amqp://) or, when unset, kombu's filesystem transport."""
     raw = os.environ.get("CELERY_BROKER_URL", "").strip()
     if not raw:
-        return "filesystem://"
+        return "filesystem://localhost/"  # the host means nothing to it; kombu warns when absent
     scheme = urlsplit(raw).scheme
     if scheme not in BROKER_SCHEMES:
         raise ImproperlyConfigured(

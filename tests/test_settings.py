@@ -29,7 +29,7 @@ def test_malformed_database_url_stops_start_up(monkeypatch, tmp_path, url):
 
 def test_broker_defaults_to_filesystem_transport(monkeypatch, tmp_path):
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    assert env.broker_url(tmp_path) == "filesystem://"
+    assert env.broker_url(tmp_path) == "filesystem://localhost/"
 
 
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "amqp://guest:guest@127.0.0.1:5672//"])
