@@ -12,6 +12,7 @@ urlpatterns = [
     path("me/studies/", apis.RaterStudyListApi.as_view(), name="rater-studies"),
     path("datasets/", apis.DatasetListApi.as_view(), name="dataset-list"),
     path("datasets/<int:dataset_id>/", apis.DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("datasets/<int:dataset_id>/share/", apis.DatasetShareApi.as_view(), name="dataset-share"),
     path("clips/", apis.ClipListApi.as_view(), name="clip-list"),
     path("clips/<int:clip_id>/", apis.ClipDetailApi.as_view(), name="clip-detail"),
     path("proposal-sets/", apis.ProposalSetListApi.as_view(), name="proposal-set-list"),

@@ -1,50 +1,13 @@
-"""Page forms: they parse and check request input; the services decide the rest."""
-
-import json
+"""Page forms that render fields. Input is validated by the API's serializers (one set of
+rules for pages and clients alike); a form only shows the errors they report."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.utils import ErrorDict, ErrorList
 
-from annotator import roles
-from annotator.models import Dataset, Judgment, ProposalSet
-
-
-class RatingSubmitForm(forms.Form):
-    """What the rater page posts: answers as JSON {category_id: answer}, added ids comma-joined."""
-
-    study_clip_id = forms.IntegerField(min_value=1)
-    answers = forms.CharField(required=False)
-    added = forms.CharField(required=False)
-    seconds_spent = forms.FloatField(required=False, min_value=0)
-    skipped = forms.BooleanField(required=False)
-
-    def clean_answers(self) -> dict[int, str]:
-        raw = self.cleaned_data["answers"].strip()
-        if not raw:
-            return {}
-        try:
-            answers = json.loads(raw)
-        except ValueError:
-            raise forms.ValidationError("answers must be a JSON object.") from None
-        if not isinstance(answers, dict):
-            raise forms.ValidationError("answers must be a JSON object of category id to answer.")
-        parsed: dict[int, str] = {}
-        for key, answer in answers.items():
-            try:
-                category_id = int(key)
-            except ValueError:
-                raise forms.ValidationError(f"{key!r} is not a category id.") from None
-            if answer not in Judgment.Answer.values:
-                raise forms.ValidationError(f"{answer!r} is not one of {', '.join(Judgment.Answer.values)}.")
-            parsed[category_id] = answer
-        return parsed
-
-    def clean_added(self) -> list[int]:
-        raw = self.cleaned_data["added"].strip()
-        try:
-            return [int(part) for part in raw.split(",") if part.strip()]
-        except ValueError:
-            raise forms.ValidationError("added must be comma-separated category ids.") from None
+from annotator import roles, selectors
+from annotator.importers.probe import MEDIA_FLAGS
+from annotator.models import Dataset, ProposalSet
 
 
 class ProposalSetSelect(forms.Select):
@@ -70,10 +33,12 @@ class RaterChoiceField(forms.ModelMultipleChoiceField):
 
 
 class StudyCreateForm(forms.Form):
+    """The choices are the user's: the datasets they may use and those datasets' proposal sets."""
+
     name = forms.CharField(max_length=200)
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"))
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none())
     proposal_set = ProposalSetChoiceField(
-        queryset=ProposalSet.objects.select_related("dataset").order_by("dataset__name", "name"),
+        queryset=ProposalSet.objects.none(),
         widget=ProposalSetSelect,
         help_text="Only the chosen dataset's proposal sets are listed.",
     )
@@ -82,7 +47,12 @@ class StudyCreateForm(forms.Form):
     stratified = forms.BooleanField(required=False, initial=True, help_text="Sample evenly across original labels.")
     split = forms.CharField(max_length=20, required=False, help_text="Only clips of this split; empty: all.")
     raters_per_clip = forms.IntegerField(min_value=1, initial=3)
-    raters = RaterChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, help_text="Users in the rater group.")
+    raters = RaterChoiceField(
+        queryset=None,
+        to_field_name="username",  # the API names raters by username
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Users in the rater group.",
+    )
     decoys_per_clip = forms.IntegerField(min_value=0, initial=1, help_text="Labels the model did not propose.")
     gold_rate = forms.FloatField(
         min_value=0, max_value=1, initial=0.0, help_text="Share of extra clips with known labels (0 to 1)."
@@ -96,16 +66,30 @@ class StudyCreateForm(forms.Form):
         min_value=1, initial=600, help_text="A reserved clip returns to the pool after this long."
     )
     instructions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    exclude_media_flags = forms.MultipleChoiceField(
+        choices=[(code, f"{code}: {text}") for code, text in MEDIA_FLAGS.items()],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Leave out clips flagged",
+        help_text="Flags found at media import; unchecked: flagged clips may be sampled.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = selectors.datasets_for_researcher(user=user)
+        self.fields["proposal_set"].queryset = selectors.proposal_sets_for_researcher(user=user).order_by(
+            "dataset__name", "name"
+        )
         self.fields["raters"].queryset = (
             get_user_model().objects.filter(groups__name=roles.RATER, is_active=True).distinct().order_by("username")
         )
 
-    def clean(self):
-        cleaned = super().clean()
-        dataset, proposal_set = cleaned.get("dataset"), cleaned.get("proposal_set")
-        if dataset and proposal_set and proposal_set.dataset_id != dataset.pk:
-            self.add_error("proposal_set", f"This proposal set belongs to dataset '{proposal_set.dataset}'.")
-        return cleaned
+    def show_errors(self, errors: dict) -> None:
+        """Show a serializer's errors on the fields (``non_field_errors`` above the form);
+        the form runs no validation of its own."""
+        self.cleaned_data = {}
+        self._errors = ErrorDict()
+        for field, messages in errors.items():
+            key = None if field == "non_field_errors" or field not in self.fields else field
+            texts = [str(message) for message in (messages if isinstance(messages, list) else [messages])]
+            self._errors.setdefault(key or "__all__", ErrorList()).extend(texts)

@@ -3,7 +3,8 @@
 Browsers fetch video in pieces (``Range: bytes=...``) to seek; this answers with 206 Partial
 Content, streaming the file in chunks so a large clip is never held in memory. Who may fetch
 which clip is decided by the caller (the views, through annotator's selectors); this module
-only guarantees that a path never escapes its root folder.
+only guarantees that a path never escapes its root folder, for serving, import and the
+model code alike (`path_inside`).
 """
 
 import mimetypes
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 
-from annotator.models import Clip, ClipEvidence, StudyClip
+from annotator.models import Clip, ClipEvidence, Dataset, StudyClip
 
 CHUNK_SIZE = 64 * 1024
 # mimetypes misses a few media types on minimal systems.
@@ -54,31 +55,51 @@ class ByteRange:
         return self.end - self.start + 1
 
 
-def resolve_inside(root: Path, relative: str) -> Path:
-    """`root/relative`, refusing anything (``..``, absolute paths, links) that leads outside root."""
+def path_inside(root: Path, relative: str) -> Path:
+    """`root/relative` with every link followed, refusing what leads outside root (``..``,
+    an absolute path, a symlink to elsewhere) and what cannot be resolved (a link loop).
+
+    The one rule for a clip's media file: at import (annotator.importers.media), in
+    training and inference (modelzoo.selectors) and when served, so a file refused here
+    is never read."""
     if not relative:
         raise MediaPathError("no file path recorded")
-    root = root.resolve()
-    path = (root / relative).resolve()
+    try:
+        root = root.resolve()
+        path = (root / relative).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte
+        raise MediaPathError(f"{relative!r} cannot be resolved: {exc}") from exc
     if not path.is_relative_to(root):
         raise MediaPathError(f"{relative!r} lies outside {root}")
+    return path
+
+
+def resolve_inside(root: Path, relative: str) -> Path:
+    """`path_inside`, and it must be a file."""
+    path = path_inside(root, relative)
     if not path.is_file():
         raise MediaPathError(f"{relative!r} is not a file")
     return path
 
 
-def dataset_media_root(clip: Clip) -> Path:
-    """The folder a clip's media path is relative to; a relative media_root is under MEDIA_ROOT."""
+def dataset_media_root(dataset: Dataset) -> Path:
+    """The folder a dataset's media paths are relative to: its media_root (a relative one
+    is under MEDIA_ROOT), or MEDIA_ROOT."""
     media_root = Path(settings.MEDIA_ROOT)
-    configured = clip.dataset.media_root
-    if not configured:
+    if not dataset.media_root:
         return media_root
-    root = Path(configured)
+    root = Path(dataset.media_root)
     return root if root.is_absolute() else media_root / root
 
 
+def dataset_media_path(*, dataset: Dataset, media_path: str) -> Path:
+    """A clip's media file as training and inference read it: `path_inside` the dataset's
+    media root. It may have gone since the import; decoding reports that clip by clip."""
+    return path_inside(dataset_media_root(dataset), media_path)
+
+
 def clip_media_file(clip: Clip) -> Path:
-    return resolve_inside(dataset_media_root(clip), clip.media_path)
+    return resolve_inside(dataset_media_root(clip.dataset), clip.media_path)
 
 
 def media_file(relative: str) -> Path:

@@ -51,6 +51,17 @@ class Dataset(models.Model):
     media_root = models.CharField(
         max_length=500, blank=True, help_text="Folder the clips' media paths are relative to."
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="datasets",
+        help_text="The researcher it belongs to; none: admins only.",
+    )
+    shared_with = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="shared_datasets", help_text="Researchers who may use it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,6 +101,9 @@ class Clip(models.Model):
     has_audio = models.BooleanField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     media_probed_at = models.DateTimeField(null=True, blank=True)
+    media_flags = models.JSONField(
+        default=list, blank=True, help_text="What probing found worth knowing, e.g. no_audio, short, long."
+    )
 
     class Meta:
         ordering = ["dataset", "clip_id"]
@@ -180,6 +194,9 @@ class Study(models.Model):
     gold_rate = models.FloatField(default=0.0, help_text="Share of extra clips with known labels, 0..1.")
     show_evidence = models.BooleanField(default=False)
     reservation_timeout_seconds = models.PositiveIntegerField(default=600)
+    exclude_media_flags = models.JSONField(
+        default=list, blank=True, help_text="Clips with any of these media flags were left out of the sample."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,7 +8,6 @@ app_name = "annotator"
 urlpatterns = [
     path("rate/", views.RaterHomeView.as_view(), name="rater-home"),
     path("rate/<int:study_id>/", views.RatePageView.as_view(), name="rate"),
-    path("rate/<int:study_id>/submit", views.RatingSubmitView.as_view(), name="rate-submit"),
     path("rate/<int:study_id>/categories", views.CategorySuggestView.as_view(), name="rate-categories"),
     path("studies/", views.StudyListView.as_view(), name="study-list"),
     path("studies/new/", views.StudyCreateView.as_view(), name="study-create"),

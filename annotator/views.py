@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.views import View
 
 from annotator import catalog, selectors, services
-from annotator.forms import RatingSubmitForm, StudyCreateForm
+from annotator.apis import StudyCreateInputSerializer
+from annotator.forms import StudyCreateForm
 from annotator.media_serving import MediaPathError, clip_heatmap_file, clip_media_file, ranged_file_response
 from annotator.roles import RaterRequiredMixin, ResearcherRequiredMixin
 from annotator.spectrogram import SpectrogramError, spectrogram_for_clip
@@ -87,7 +88,9 @@ def rater_page_config(*, study, payload: dict) -> dict:
         "media_url": payload["media_url"],
         "spectrogram_url": payload["spectrogram_url"],
         "categories_url": reverse("annotator:rate-categories", args=[study.pk]),
-        "submit_url": reverse("annotator:rate-submit", args=[study.pk]),
+        # The page submits to the REST endpoint API clients use, then loads the next clip.
+        "submit_url": reverse("annotator-api:rating-submit", args=[payload["study_clip_id"]]),
+        "next_url": reverse("annotator:rate", args=[study.pk]),
         "labels": labels,
         "evidence": None,
     }
@@ -99,33 +102,6 @@ def rater_page_config(*, study, payload: dict) -> dict:
             "heatmap_url": evidence.get("heatmap_url") or "",
         }
     return config
-
-
-class RatingSubmitView(RaterRequiredMixin, View):
-    """POST from the rater page (fetch): JSON {next: url} when stored, {error: text} when not."""
-
-    def post(self, request: HttpRequest, study_id: int) -> JsonResponse:
-        study = _rater_study(request, study_id)
-        form = RatingSubmitForm(request.POST)
-        if not form.is_valid():
-            errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
-            return JsonResponse({"error": f"Bad request: {errors}"}, status=400)
-        data = form.cleaned_data
-        try:
-            study_clip = selectors.study_clip_for_rater(rater=request.user, study_clip_id=data["study_clip_id"])
-            if study_clip.study_id != study.pk:
-                raise NotFoundError("This clip is not part of this study.")
-            services.rating_submit(
-                study_clip=study_clip,
-                rater=request.user,
-                answers=data["answers"],
-                added_category_ids=data["added"],
-                seconds_spent=data["seconds_spent"],
-                skipped=data["skipped"],
-            )
-        except ApplicationError as exc:
-            return JsonResponse({"error": exc.message}, status=exc.http_status)
-        return JsonResponse({"next": reverse("annotator:rate", args=[study.pk])})
 
 
 class CategorySuggestView(RaterRequiredMixin, View):
@@ -156,36 +132,22 @@ class StudyListView(ResearcherRequiredMixin, View):
 
 class StudyCreateView(ResearcherRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, "annotator/study_form.html", {"form": StudyCreateForm()})
+        return render(request, "annotator/study_form.html", {"form": StudyCreateForm(user=request.user)})
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = StudyCreateForm(request.POST)
-        if form.is_valid():
-            try:
-                data = form.cleaned_data
-                study = services.study_create(
-                    name=data["name"],
-                    dataset=data["dataset"],
-                    proposal_set=data["proposal_set"],
-                    owner=request.user,
-                    raters=list(data["raters"]),
-                    sample_size=data["sample_size"],
-                    seed=data["seed"],
-                    stratified=data["stratified"],
-                    split=data["split"],
-                    raters_per_clip=data["raters_per_clip"],
-                    decoys_per_clip=data["decoys_per_clip"],
-                    gold_rate=data["gold_rate"],
-                    show_evidence=data["show_evidence"],
-                    reservation_timeout_seconds=data["reservation_timeout_seconds"],
-                    instructions=data["instructions"],
-                )
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, f"Study '{study.name}' created with {study.study_clips.count()} clips.")
-                return redirect("annotator:study-detail", study_id=study.pk)
-        return render(request, "annotator/study_form.html", {"form": form}, status=400)
+        # The API's serializer validates (one set of rules); the form only renders the fields.
+        form = StudyCreateForm(request.POST, user=request.user)
+        serializer = StudyCreateInputSerializer(data=request.POST, context={"user": request.user})
+        if not serializer.is_valid():
+            form.show_errors(serializer.errors)
+            return render(request, "annotator/study_form.html", {"form": form}, status=400)
+        try:
+            study = services.study_create(owner=request.user, **serializer.validated_data)
+        except ApplicationError as exc:
+            form.show_errors({"non_field_errors": [exc.message]})
+            return render(request, "annotator/study_form.html", {"form": form}, status=400)
+        messages.success(request, f"Study '{study.name}' created with {study.study_clips.count()} clips.")
+        return redirect("annotator:study-detail", study_id=study.pk)
 
 
 class StudyDetailView(ResearcherRequiredMixin, View):

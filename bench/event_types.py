@@ -1,6 +1,6 @@
 """Do the event-specific heads do what they claim? A fidelity check on synthetic clips.
 
-Generates clips whose event type is known by construction (modelzoo.nn.synthetic), trains the
+Generates clips whose event type is known by construction (modelzoo.synthetic), trains the
 event-head model and the naive audio-visual baseline with modelzoo.nn.train (no Django, no
 database), predicts the test split, and prints:
 
@@ -33,8 +33,9 @@ import av  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.preprocessing import MultiLabelBinarizer  # noqa: E402
 
-from modelzoo.nn import infer, synthetic, train  # noqa: E402
-from modelzoo.nn.config import get_config  # noqa: E402
+from modelzoo import synthetic  # noqa: E402
+from modelzoo.nn import infer, train  # noqa: E402
+from modelzoo.nn.config import TrainConfig, get_config  # noqa: E402
 from modelzoo.nn.model import HEAD_NAMES  # noqa: E402
 
 # torchvision switches PyAV's FFmpeg log callback on; it can deadlock threaded decoders. Off again.
@@ -85,17 +86,18 @@ def fit(kind: str, args: argparse.Namespace, rows: list[dict], root: Path) -> Pa
         by_split[row["split"]].append((row["abspath"], row["label"]))
     started = time.monotonic()
     result = train.fit(
-        model_kind=kind,
-        config=get_config(args.config),
+        config=TrainConfig(
+            model_kind=kind,
+            num_classes=args.classes,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            device=args.device,
+        ),
+        model_config=get_config(args.config),
         train_items=by_split["train"],
         val_items=by_split["val"],
-        num_classes=args.classes,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
         checkpoint_dir=root / "runs" / f"{kind}-{args.config}-e{args.epochs}",
-        resume=False,
-        device=args.device,
         cache_dir=root / "features",
     )
     last = result.metrics_per_epoch[-1]

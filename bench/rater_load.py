@@ -44,6 +44,7 @@ import multiprocessing
 import os
 import queue
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -555,6 +556,8 @@ def main() -> int:
         "AVLABEL_DATA_DIR": str(data_dir),
         "CELERY_BROKER_URL": "memory://",
         "DJANGO_DEBUG": "0",
+        # production settings refuse to start without a key; the run's sessions need no lasting one
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
         "AVLABEL_LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }

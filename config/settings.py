@@ -7,28 +7,31 @@ no server (kombu's filesystem transport), both under AVLABEL_DATA_DIR.
 import os
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import broker_url, database_config, env_bool, env_int, env_list
+from config.env import broker_url, database_config, env_bool, env_choice, env_int, env_list, secret_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("AVLABEL_DATA_DIR", BASE_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Production is DEBUG off on a database server: there a missing key stops start-up, since a
+# key generated per host would differ between the web and worker hosts.
+_production = not DEBUG and bool(os.environ.get("DATABASE_URL", "").strip())
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("AVLABEL_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required in production.")
+    if _production or (not DEBUG and env_bool("AVLABEL_REQUIRE_SECRET_KEY", False)):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. It is required in production (DJANGO_DEBUG off with DATABASE_URL "
+            "set, or AVLABEL_REQUIRE_SECRET_KEY on): set it to a long random string, the same on every host."
+        )
     # A per-installation key kept in the data folder: sessions survive restarts of the demo.
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        from django.core.management.utils import get_random_secret_key
+    SECRET_KEY = secret_key_file(DATA_DIR / "secret_key")
 
-        key_file.write_text(get_random_secret_key())
-    SECRET_KEY = key_file.read_text().strip()
-
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+# The test client's host "testserver" is added by Django's test set-up, not allowed here.
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -41,6 +44,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served here: /api/docs/ works offline
+    "csp",
     "annotator",
     "modelzoo",
     "evaluation",
@@ -49,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -71,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "annotator.roles.role_context",
+                "csp.context_processors.nonce",  # CSP_NONCE, for <script nonce="{{ CSP_NONCE }}">
             ],
         },
     },
@@ -119,6 +126,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Datasets, clips, studies, rating queue, model runs and evaluation.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Fields of one name ("status", "kind") with different choices: one enum name each.
     "ENUM_NAME_OVERRIDES": {
         "StudyStatusEnum": "annotator.models.Study.Status",
@@ -126,6 +136,7 @@ SPECTACULAR_SETTINGS = {
         "EvaluationReportStatusEnum": "evaluation.models.EvaluationReport.Status",
         "ModelRunKindEnum": "modelzoo.models.ModelRun.Kind",
         "TableColumnKindEnum": "evaluation.tables.COLUMN_KINDS",
+        "MediaFlagEnum": "annotator.importers.probe.MEDIA_FLAG_CHOICES",
     },
 }
 
@@ -155,6 +166,31 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# A lost worker (README, "When a worker dies"): the task holding a run or a prediction chunk
+# beats its row every AVLABEL_RUN_HEARTBEAT_SECONDS; modelzoo.runs_reap, sent by the beat
+# scheduler every AVLABEL_RUNS_REAP_SECONDS, queues again what has not beaten for
+# AVLABEL_RUN_STALE_SECONDS (at most AVLABEL_RUN_MAX_ATTEMPTS takes, then the run fails). The
+# broker's own redelivery (after an hour on Redis) is a no-op by then: claims are conditional.
+AVLABEL_RUN_HEARTBEAT_SECONDS = env_int("AVLABEL_RUN_HEARTBEAT_SECONDS", 5, minimum=1)
+AVLABEL_RUN_STALE_SECONDS = env_int("AVLABEL_RUN_STALE_SECONDS", 20, minimum=1)
+if AVLABEL_RUN_STALE_SECONDS < 3 * AVLABEL_RUN_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        f"AVLABEL_RUN_STALE_SECONDS={AVLABEL_RUN_STALE_SECONDS} must be at least three heartbeats "
+        f"(3 x AVLABEL_RUN_HEARTBEAT_SECONDS = {3 * AVLABEL_RUN_HEARTBEAT_SECONDS}), or live runs would be taken away."
+    )
+AVLABEL_RUN_MAX_ATTEMPTS = env_int("AVLABEL_RUN_MAX_ATTEMPTS", 5, minimum=1)
+_reap_seconds = float(env_int("AVLABEL_RUNS_REAP_SECONDS", 5, minimum=1))
+# Periodic tasks, sent by the one `celery -A config beat` of a deployment (deploy/systemd).
+CELERY_BEAT_SCHEDULE = {
+    # A reaper message left waiting behind other work expires: the next one comes anyway.
+    "modelzoo.runs_reap": {
+        "task": "modelzoo.runs_reap",
+        "schedule": _reap_seconds,
+        "options": {"expires": _reap_seconds},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
 # Training/inference device: cpu, cuda or cuda:<n>; empty = cuda when available, else cpu.
 AVLABEL_DEVICE = os.environ.get("AVLABEL_DEVICE", "").strip()
 
@@ -172,6 +208,36 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "SAMEORIGIN"
+# HTTPS. The demo serves plain http on 127.0.0.1 with DEBUG off, so the redirect and the
+# secure cookies are switched on by the operator (README, Production deployment). HSTS is
+# on by default without DEBUG: browsers heed it only over https, where it belongs.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe the app over plain http
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# Only behind a TLS-terminating proxy that sets X-Forwarded-Proto itself: trusting the
+# header otherwise lets any client claim https.
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy: off, report-only (browsers log violations) or enforce. Inline
+# scripts run only with the request's nonce; style="" attributes in the templates (progress
+# bars, layout) need inline styles; data: is the empty page icon.
+_csp_mode = env_choice("DJANGO_CSP", ("off", "report-only", "enforce"), "off")
+_csp_policy = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+CONTENT_SECURITY_POLICY = _csp_policy if _csp_mode == "enforce" else None
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp_policy if _csp_mode == "report-only" else None

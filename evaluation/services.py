@@ -8,17 +8,22 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from annotator.models import Judgment, Study
-from config.errors import ApplicationError
+from annotator.selectors import judgments as annotator_judgments
+from config.errors import ApplicationError, NotFoundError
 from evaluation import exporters, plots, selectors, tables
 from evaluation.models import EvaluationReport
 from evaluation.tables import Table
-from modelzoo.models import ModelRun, Prediction
+from modelzoo import selectors as modelzoo_selectors
+from modelzoo.models import ModelRun
+
+if TYPE_CHECKING:
+    from annotator.models import Study
 
 logger = logging.getLogger(__name__)
 
@@ -121,11 +126,11 @@ def run_evaluate(*, run: ModelRun, user=None, on_progress: Progress = _no_progre
 
 
 def study_is_small(*, study: Study) -> bool:
-    return Judgment.objects.filter(rating__study_clip__study=study).count() <= SYNC_LIMIT
+    return annotator_judgments.study_judgment_count(study=study) <= SYNC_LIMIT
 
 
 def run_is_small(*, run: ModelRun) -> bool:
-    return Prediction.objects.filter(run=run).count() <= SYNC_LIMIT
+    return modelzoo_selectors.run_prediction_count(run_id=run.pk) <= SYNC_LIMIT
 
 
 def study_dataset_export(*, study: Study, fmt: str, include_rejected: bool = False) -> str:
@@ -203,8 +208,6 @@ def _report_folder(report: EvaluationReport) -> Path:
 
 def report_artifact_path(*, report: EvaluationReport, name: str) -> Path:
     """The file of a finished report's artefact; ApplicationError (404) for unknown names."""
-    from config.errors import NotFoundError
-
     relative = (report.artifacts or {}).get(name)
     if relative is None:
         raise NotFoundError(f"Report {report.pk} has no file {name!r}.")
@@ -370,6 +373,6 @@ def runs_current(*, runs: Sequence[ModelRun]) -> Current:
         _check_predict_runs(runs)
     except ApplicationError as error:
         return Current(None, report, live=False, error=error.message)
-    if Prediction.objects.filter(run__in=runs).count() > SYNC_LIMIT:
+    if modelzoo_selectors.runs_prediction_count(runs=runs) > SYNC_LIMIT:
         return Current(_stored(report), report, live=False)
     return Current(runs_evaluate(runs=runs), report, live=True)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from annotator import selectors as annotator_selectors
 from annotator.roles import ResearcherRequiredMixin
 from config.errors import ApplicationError, NotFoundError
 from evaluation import exporters, plots, selectors, services
@@ -84,7 +85,7 @@ class TargetMixin(ResearcherRequiredMixin):
         user = self.request.user
         try:
             if self.target_kind == "study":
-                study = selectors.study_for_user(user=user, study_id=self.kwargs["study_id"])
+                study = annotator_selectors.study_for_researcher(user=user, study_id=self.kwargs["study_id"])
                 url = reverse("evaluation:study", args=[study.pk])
                 return Target("study", f"Study: {study.name}", url, "", study=study)
             if self.target_kind == "run":
@@ -119,7 +120,7 @@ class IndexView(ResearcherRequiredMixin, TemplateView):
         user = self.request.user
         return {
             **super().get_context_data(**kwargs),
-            "studies": selectors.studies_for_user(user=user),
+            "studies": annotator_selectors.studies_for_researcher(user=user),
             "runs": selectors.runs_for_user(user=user).filter(status="succeeded"),
             "reports": selectors.reports_for_user(user=user)[:20],
         }

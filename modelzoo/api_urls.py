@@ -9,5 +9,6 @@ urlpatterns = [
     path("runs/predict/", apis.ModelRunPredictApi.as_view(), name="run-predict"),
     path("runs/<int:run_id>/", apis.ModelRunDetailApi.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", apis.ModelRunCancelApi.as_view(), name="run-cancel"),
+    path("runs/<int:run_id>/share/", apis.ModelRunShareApi.as_view(), name="run-share"),
     path("runs/<int:run_id>/predictions/", apis.ModelRunPredictionsApi.as_view(), name="run-predictions"),
 ]

@@ -1,35 +1,24 @@
-"""REST API of the model zoo (researchers only): runs, starting and cancelling them, and the
-predictions of a run. One APIView per operation; they call selectors and services only."""
+"""REST API of the model zoo (researchers only): runs, starting, cancelling and sharing them,
+and the predictions of a run. A researcher reaches their own runs and those shared with them
+(an admin every run); any other id is a 404. One APIView per operation; they call selectors
+and services only. Errors answer the project's envelope (``config.errors``)."""
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.views import APIView
 
-from annotator.models import Dataset
-from annotator.roles import IsResearcher
-from config.errors import NotFoundError
+from annotator.selectors import dataset_for_researcher
+from config.api import ResearcherApi, ResearcherListApi, error_response, validated
 from modelzoo import selectors, services
 from modelzoo.models import ModelRun
 from modelzoo.nn.config import CONFIGS
 
-
-class BaseApi(APIView):
-    permission_classes = [IsResearcher]
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def _dataset(dataset_id: int) -> Dataset:
-    try:
-        return Dataset.objects.get(pk=dataset_id)
-    except Dataset.DoesNotExist:
-        raise NotFoundError(f"dataset {dataset_id} does not exist") from None
+INVALID = error_response(
+    "Invalid input (each field's messages under `extra.fields`), or a request the service refuses (why in `message`)."
+)
+RUN_NOT_FOUND = error_response("No model run with this id among yours.")
+DATASET_NOT_FOUND = error_response("No dataset with this id among yours.")
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -80,36 +69,42 @@ class RunDetailSerializer(RunSerializer):
         fields = [*RunSerializer.Meta.fields, "metrics", "timings", "checkpoint_path", "clip_ids"]
 
 
-class ModelRunListApi(BaseApi):
+class ModelRunListApi(ResearcherListApi):
     """Model runs, newest first; filter with ?kind=, ?status=, ?dataset=<id>."""
-
-    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
     class FilterSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ModelRun.Kind.choices, required=False)
         status = serializers.ChoiceField(choices=ModelRun.Status.choices, required=False)
         dataset = serializers.IntegerField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses=RunSerializer(many=True))
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={
+            status.HTTP_200_OK: RunSerializer(many=True),
+            status.HTTP_400_BAD_REQUEST: INVALID,
+            status.HTTP_404_NOT_FOUND: DATASET_NOT_FOUND,
+        },
+    )
     def get(self, request):
-        filters = _valid(self.FilterSerializer, request.query_params)
-        dataset = _dataset(filters["dataset"]) if "dataset" in filters else None
-        runs = selectors.runs_list(kind=filters.get("kind", ""), status=filters.get("status", ""), dataset=dataset)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response(RunSerializer(page, many=True).data)
+        filters = validated(self.FilterSerializer, request.query_params)
+        user = request.user
+        dataset = dataset_for_researcher(user=user, dataset_id=filters["dataset"]) if "dataset" in filters else None
+        runs = selectors.runs_for_researcher(
+            user=user, kind=filters.get("kind", ""), status=filters.get("status", ""), dataset=dataset
+        )
+        return self.paginated(runs, RunSerializer)
 
 
-class ModelRunDetailApi(BaseApi):
+class ModelRunDetailApi(ResearcherApi):
     """One run with its live progress, metrics per epoch and timings (what the run page polls)."""
 
-    @extend_schema(responses=RunDetailSerializer)
+    @extend_schema(responses={status.HTTP_200_OK: RunDetailSerializer, status.HTTP_404_NOT_FOUND: RUN_NOT_FOUND})
     def get(self, request, run_id: int):
-        run = selectors.run_get(run_id=run_id)
+        run = selectors.run_for_researcher(user=request.user, run_id=run_id)
         return Response(RunDetailSerializer(run).data)
 
 
-class ModelRunTrainApi(BaseApi):
+class ModelRunTrainApi(ResearcherApi):
     """Start training: a queued run that a GPU worker picks up."""
 
     class InputSerializer(serializers.Serializer):
@@ -124,15 +119,22 @@ class ModelRunTrainApi(BaseApi):
         learning_rate = serializers.FloatField(min_value=1e-8, max_value=10.0, default=1e-3)
         vision_weights = serializers.CharField(max_length=500, default="", allow_blank=True)
 
-    @extend_schema(request=InputSerializer, responses={status.HTTP_201_CREATED: RunDetailSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            status.HTTP_201_CREATED: RunDetailSerializer,
+            status.HTTP_400_BAD_REQUEST: INVALID,
+            status.HTTP_404_NOT_FOUND: DATASET_NOT_FOUND,
+        },
+    )
     def post(self, request):
-        data = _valid(self.InputSerializer, request.data)
-        dataset = _dataset(data.pop("dataset_id"))
+        data = validated(self.InputSerializer, request.data)
+        dataset = dataset_for_researcher(user=request.user, dataset_id=data.pop("dataset_id"))
         run = services.model_run_start_training(dataset=dataset, created_by=request.user, **data)
         return Response(RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
-class ModelRunPredictApi(BaseApi):
+class ModelRunPredictApi(ResearcherApi):
     """Start inference with a trained run's checkpoint, optionally storing its proposals."""
 
     class InputSerializer(serializers.Serializer):
@@ -145,30 +147,74 @@ class ModelRunPredictApi(BaseApi):
         proposal_set_name = serializers.CharField(max_length=200, default="", allow_blank=True)
         with_heatmaps = serializers.BooleanField(default=True)
 
-    @extend_schema(request=InputSerializer, responses={status.HTTP_201_CREATED: RunDetailSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            status.HTTP_201_CREATED: RunDetailSerializer,
+            status.HTTP_400_BAD_REQUEST: INVALID,
+            status.HTTP_404_NOT_FOUND: error_response("No model run (source_run_id) or dataset with this id."),
+        },
+    )
     def post(self, request):
-        data = _valid(self.InputSerializer, request.data)
-        source_run = selectors.run_get(run_id=data.pop("source_run_id"))
-        dataset = _dataset(data.pop("dataset_id")) if "dataset_id" in data else None
+        data = validated(self.InputSerializer, request.data)
+        user = request.user
+        source_run = selectors.run_for_researcher(user=user, run_id=data.pop("source_run_id"))
+        dataset = dataset_for_researcher(user=user, dataset_id=data.pop("dataset_id")) if "dataset_id" in data else None
         run = services.model_run_start_prediction(
             source_run=source_run, dataset=dataset, created_by=request.user, **data
         )
         return Response(RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
-class ModelRunCancelApi(BaseApi):
+class ModelRunCancelApi(ResearcherApi):
     """Cancel: a queued run ends at once, a running one at its worker's next check (409 if finished)."""
 
-    @extend_schema(request=None, responses=RunDetailSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            status.HTTP_200_OK: RunDetailSerializer,
+            status.HTTP_404_NOT_FOUND: RUN_NOT_FOUND,
+            status.HTTP_409_CONFLICT: error_response("The run has already finished."),
+        },
+    )
     def post(self, request, run_id: int):
-        run = services.model_run_cancel(run=selectors.run_get(run_id=run_id))
+        run = services.model_run_cancel(run=selectors.run_for_owner(user=request.user, run_id=run_id))
         return Response(RunDetailSerializer(run).data)
 
 
-class ModelRunPredictionsApi(BaseApi):
-    """Per clip: top-5 of every head, vote, union set, event type, moments, heatmap path."""
+class ModelRunShareApi(ResearcherApi):
+    """Let named researchers use a run (its creator or an admin only): they see it, its
+    checkpoint path and predictions, evaluate it and predict with its model."""
 
-    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+    class InputSerializer(serializers.Serializer):
+        researchers = serializers.SlugRelatedField(
+            slug_field="username", queryset=get_user_model().objects.all(), many=True, allow_empty=False
+        )
+
+    class OutputSerializer(serializers.ModelSerializer):
+        created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+        shared_with = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+
+        class Meta:
+            model = ModelRun
+            fields = ["id", "created_by", "shared_with"]
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            status.HTTP_200_OK: OutputSerializer,
+            status.HTTP_400_BAD_REQUEST: error_response("Unknown users, or users who are not researchers."),
+            status.HTTP_404_NOT_FOUND: RUN_NOT_FOUND,
+        },
+    )
+    def post(self, request, run_id: int):
+        run = selectors.run_for_owner(user=request.user, run_id=run_id)
+        services.model_run_share(run=run, researchers=validated(self.InputSerializer, request.data)["researchers"])
+        return Response(self.OutputSerializer(run).data)
+
+
+class ModelRunPredictionsApi(ResearcherListApi):
+    """Per clip: top-5 of every head, vote, union set, event type, moments, heatmap path."""
 
     class OutputSerializer(serializers.Serializer):
         clip = serializers.CharField(source="clip.clip_id")
@@ -184,9 +230,10 @@ class ModelRunPredictionsApi(BaseApi):
         flags = serializers.JSONField()
         error = serializers.CharField()
 
-    @extend_schema(parameters=[OpenApiParameter("page", int, required=False)], responses=OutputSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int, required=False)],
+        responses={status.HTTP_200_OK: OutputSerializer(many=True), status.HTTP_404_NOT_FOUND: RUN_NOT_FOUND},
+    )
     def get(self, request, run_id: int):
-        run = selectors.run_get(run_id=run_id)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.run_predictions(run=run), request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        run = selectors.run_for_researcher(user=request.user, run_id=run_id)
+        return self.paginated(selectors.run_predictions(run=run), self.OutputSerializer)

@@ -14,11 +14,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from annotator import roles
+from annotator import selectors as annotator_selectors
+from annotator import services as annotator_services
 from annotator.models import Dataset, ProposalSet, Study
-from annotator.services import study_create
-from modelzoo import selectors, services
+from config.errors import NotFoundError
+from modelzoo import selectors, services, synthetic
 from modelzoo.models import ModelRun
-from modelzoo.nn import synthetic
 
 logger = logging.getLogger(__name__)
 
@@ -69,18 +70,23 @@ def demo_accounts_ensure() -> list[DemoAccount]:
 
 
 def demo_dataset_ensure(
-    *, root: Path, plan: DemoPlan, on_progress: Callable[[int, int], None] | None = None
+    *, root: Path, plan: DemoPlan, owner, on_progress: Callable[[int, int], None] | None = None
 ) -> Dataset:
-    """Generate the synthetic MP4 clips once and import them through the normal importers."""
-    existing = Dataset.objects.filter(name=DATASET_NAME).first()
-    if existing is not None and existing.clips.filter(media_status="ok").exists():
-        return existing
+    """Generate the synthetic MP4 clips once and import them through the normal importers, as
+    a dataset `owner` (the demo's researcher) owns."""
+    try:
+        existing = annotator_selectors.dataset_get_by_name(name=DATASET_NAME)
+    except NotFoundError:
+        existing = None
+    if existing is not None and annotator_selectors.dataset_clip_row_count(dataset=existing):
+        # A demo database from before datasets had owners: the demo's researcher takes it.
+        return annotator_services.dataset_owner_set(dataset=existing, owner=owner)
     if not (root / synthetic.CLIPS_CSV).is_file():
         config = synthetic.SyntheticConfig(
             num_clips=plan.clips, num_classes=plan.classes, seed=plan.seed, size=plan.frame_size
         )
         synthetic.generate_dataset(root, config, on_progress=on_progress)
-    dataset, _ = services.synthetic_dataset_import(root=root, dataset_name=DATASET_NAME)
+    dataset, _ = services.synthetic_dataset_import(root=root, dataset_name=DATASET_NAME, owner=owner)
     return dataset
 
 
@@ -127,14 +133,14 @@ def demo_prediction_run(*, source_run: ModelRun, owner) -> ModelRun:
 
 
 def demo_study_ensure(*, dataset: Dataset, proposal_set: ProposalSet, plan: DemoPlan) -> Study:
-    existing = Study.objects.filter(name=STUDY_NAME, dataset=dataset).first()
-    if existing is not None:
-        return existing
     User = get_user_model()
     owner = User.objects.get(username=ACCOUNTS[0].username)
+    existing = annotator_selectors.studies_for_researcher(user=owner).filter(name=STUDY_NAME, dataset=dataset).first()
+    if existing is not None:
+        return existing
     raters = list(User.objects.filter(username__in=[a.username for a in ACCOUNTS if a.role == roles.RATER]))
     with transaction.atomic():
-        return study_create(
+        return annotator_services.study_create(
             name=STUDY_NAME,
             dataset=dataset,
             proposal_set=proposal_set,

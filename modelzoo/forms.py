@@ -1,7 +1,9 @@
-"""Forms of the run pages: start a training run or a prediction run."""
+"""Forms of the run pages: start a training run or a prediction run. Their choices are the
+user's: the datasets they may use and their trained runs."""
 
 from django import forms
 
+from annotator import selectors as annotator_selectors
 from annotator.models import Dataset
 from modelzoo import selectors
 from modelzoo.models import ModelRun
@@ -18,7 +20,7 @@ TRAIN_KIND_CHOICES = [
 
 
 class TrainForm(forms.Form):
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.all())
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none())
     model_kind = forms.ChoiceField(choices=TRAIN_KIND_CHOICES)
     config_name = forms.ChoiceField(choices=[(name, name) for name in CONFIGS.names()], initial="tiny")
     split = forms.CharField(max_length=20, initial="train")
@@ -29,6 +31,10 @@ class TrainForm(forms.Form):
     vision_weights = forms.CharField(
         max_length=500, required=False, help_text="Optional local MC3-18 weights file (recipe only)."
     )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = annotator_selectors.datasets_for_researcher(user=user)
 
     def service_arguments(self) -> dict:
         data = dict(self.cleaned_data)
@@ -41,7 +47,7 @@ class TrainForm(forms.Form):
 class PredictForm(forms.Form):
     source_run = forms.ModelChoiceField(queryset=ModelRun.objects.none(), label="Trained run")
     dataset = forms.ModelChoiceField(
-        queryset=Dataset.objects.all(), required=False, help_text="Default: the dataset the run trained on."
+        queryset=Dataset.objects.none(), required=False, help_text="Default: the dataset the run trained on."
     )
     split = forms.CharField(max_length=20, required=False, help_text="Empty: every split.")
     chunk_size = forms.IntegerField(min_value=1, max_value=100_000, initial=64, help_text="Clips per GPU task.")
@@ -49,9 +55,10 @@ class PredictForm(forms.Form):
     proposal_set_name = forms.CharField(max_length=200, required=False)
     with_heatmaps = forms.BooleanField(required=False, initial=True, label="Write localisation heatmaps")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source_run"].queryset = selectors.trained_runs()
+        self.fields["source_run"].queryset = selectors.trained_runs(user=user)
+        self.fields["dataset"].queryset = annotator_selectors.datasets_for_researcher(user=user)
         self.fields["source_run"].label_from_instance = lambda run: (
             f"#{run.pk} {run.get_model_kind_display()} ({run.config_name}) on {run.dataset.name}"
         )

@@ -1,4 +1,5 @@
-"""Model runs (training or inference, run by Celery workers) and the predictions they store.
+"""Model runs (training or inference, run by Celery workers), the chunks a prediction run
+fans out into, and the predictions they store.
 
 A run is the record of one job: what it trains or predicts, its status and live progress,
 metrics per epoch, checkpoint and timings. Writes go through ``modelzoo.services``.
@@ -73,9 +74,17 @@ class ModelRun(models.Model):
     task_id = models.CharField(max_length=64, blank=True, help_text="Celery task that holds the run.")
     finalizer_task_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Times a worker took the run (resumes count).")
+    # Beaten every AVLABEL_RUN_HEARTBEAT_SECONDS by the task holding the run (training, planning
+    # or finalising); null while a prediction run's chunks hold the work (they beat their rows).
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from the worker holding the run."
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="model_runs"
+    )
+    shared_with = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="shared_runs", help_text="Researchers who may use it."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -100,6 +109,35 @@ class ModelRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED_STATUSES
+
+
+class PredictionChunk(models.Model):
+    """A slice of a prediction run's clips: the unit one GPU worker claims, beats and finishes.
+
+    A running chunk whose heartbeat went stale lost its worker and is queued again; a chunk
+    only waiting in the broker is never touched (its message is still there).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+
+    run = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    clip_pks = models.JSONField(default=list, help_text="Primary keys of the clips, in plan order.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    task_id = models.CharField(max_length=64, blank=True, help_text="Celery task that holds the chunk.")
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="predictionchunk_unique_run_index")]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="predictionchunk_status_beat")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of run {self.run_id} ({self.status})"
 
 
 class Prediction(models.Model):

@@ -1,20 +1,29 @@
-"""Reads over model runs and predictions, and the clip lists a run trains or predicts on."""
+"""Reads over model runs and predictions, whose runs a researcher may use, and the clip lists a
+run trains or predicts on (read through annotator's selectors, never its tables)."""
 
 from __future__ import annotations
 
+import logging
 import zlib
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from annotator import catalog
-from annotator.models import Category, Clip, ClipLabel, Dataset, Taxonomy
+from annotator import media_serving, roles
+from annotator import selectors as annotator_selectors
+from annotator.models import Dataset
+from annotator.selectors import ClipRow
+from annotator.selectors import category_names_by_index as category_names_by_index
+from annotator.selectors import clip_label_indices as clip_label_indices
+from annotator.selectors import dataset_missing_clip_ids as dataset_missing_clip_ids
+from annotator.selectors import dataset_splits as dataset_splits
+from annotator.selectors import taxonomy_num_classes as taxonomy_num_classes
 from config.errors import NotFoundError
 from modelzoo.models import ModelRun, Prediction
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,8 @@ class ClipItem:
 
 
 def run_get(*, run_id: int) -> ModelRun:
+    """A run by id, for the workers and commands that hold its id (who may see it is the
+    caller's to decide: pages and APIs use ``run_for_researcher``)."""
     try:
         return ModelRun.objects.select_related("dataset", "source_run", "proposal_set", "created_by").get(pk=run_id)
     except (ModelRun.DoesNotExist, ValueError, TypeError):
@@ -45,13 +56,53 @@ def runs_list(*, kind: str = "", status: str = "", dataset: Dataset | None = Non
     return runs
 
 
-def runs_for_dataset(*, dataset: Dataset) -> QuerySet[ModelRun]:
-    return runs_list(dataset=dataset)
+# --------------------------------------------------------------------------------------
+# Whose runs: "a researcher's own runs and those shared with them, or every run for an
+# admin" is written here once; the pages, the API and evaluation read runs through it.
+# --------------------------------------------------------------------------------------
 
 
-def trained_runs(*, dataset: Dataset | None = None) -> QuerySet[ModelRun]:
-    """Training runs that finished with a checkpoint: what a prediction run can use."""
-    runs = runs_list(kind=ModelRun.Kind.TRAIN, status=ModelRun.Status.SUCCEEDED).exclude(checkpoint_path="")
+def runs_for_researcher(
+    *, user, kind: str = "", status: str = "", dataset: Dataset | None = None
+) -> QuerySet[ModelRun]:
+    """The runs a user may use (see, predict from, evaluate): the ones they started and those
+    shared with them; every run for an admin (the only ones who see a run nobody started,
+    e.g. one a command queued); none for anyone who is not a researcher."""
+    runs = runs_list(kind=kind, status=status, dataset=dataset)
+    if roles.user_is_admin(user):
+        return runs
+    if not roles.user_is_researcher(user):
+        return runs.none()
+    # EXISTS rather than a join on shared_with: one row per run, whoever it is shared with.
+    shared = Exists(ModelRun.shared_with.through.objects.filter(modelrun=OuterRef("pk"), user=user))
+    return runs.filter(Q(created_by=user) | shared)
+
+
+def run_for_researcher(*, user, run_id: int) -> ModelRun:
+    """A run the user may use; any other reads as not found, so ids don't leak."""
+    run = runs_for_researcher(user=user).select_related("proposal_set").filter(pk=run_id).first()
+    if run is None:
+        raise NotFoundError(f"model run {run_id} does not exist or is not yours")
+    return run
+
+
+def run_for_owner(*, user, run_id: int) -> ModelRun:
+    """A run the user started (any for an admin): who may cancel or share it. A run only
+    shared with the user reads as not found here."""
+    runs = runs_for_researcher(user=user)
+    if not roles.user_is_admin(user):
+        runs = runs.filter(created_by=user)
+    run = runs.select_related("proposal_set").filter(pk=run_id).first()
+    if run is None:
+        raise NotFoundError(f"model run {run_id} does not exist or is not yours")
+    return run
+
+
+def trained_runs(*, user, dataset: Dataset | None = None) -> QuerySet[ModelRun]:
+    """The user's training runs that finished with a checkpoint: what a prediction run of
+    theirs can use."""
+    runs = runs_for_researcher(user=user, kind=ModelRun.Kind.TRAIN, status=ModelRun.Status.SUCCEEDED)
+    runs = runs.exclude(checkpoint_path="")
     if dataset is not None:
         runs = runs.filter(dataset__taxonomy=dataset.taxonomy)
     return runs
@@ -73,23 +124,9 @@ def run_prediction_count(*, run_id: int) -> int:
     return Prediction.objects.filter(run_id=run_id).count()
 
 
-def taxonomy_num_classes(*, taxonomy: Taxonomy) -> int:
-    """Output size of a model over ``taxonomy``: the highest category index plus one."""
-    last = Category.objects.filter(taxonomy=taxonomy).order_by("-index").values_list("index", flat=True).first()
-    return 0 if last is None else last + 1
-
-
-def category_names_by_index(*, taxonomy: Taxonomy) -> dict[int, str]:
-    return dict(Category.objects.filter(taxonomy=taxonomy).values_list("index", "name"))
-
-
-def clip_label_indices(*, clip_pks: Sequence[int]) -> dict[int, list[int]]:
-    """Original label indices per clip, sorted."""
-    labels: dict[int, list[int]] = defaultdict(list)
-    rows = ClipLabel.objects.filter(clip_id__in=list(clip_pks)).values_list("clip_id", "category__index")
-    for clip_pk, index in rows.order_by("clip_id", "category__index"):
-        labels[clip_pk].append(index)
-    return dict(labels)
+# --------------------------------------------------------------------------------------
+# The clips a run trains or predicts on
+# --------------------------------------------------------------------------------------
 
 
 def single_label(*, clip_id: str, label_indices: Sequence[int]) -> int:
@@ -102,13 +139,32 @@ def single_label(*, clip_id: str, label_indices: Sequence[int]) -> int:
     return ordered[zlib.crc32(clip_id.encode()) % len(ordered)]
 
 
-def clip_media_path(*, dataset: Dataset, media_path: str) -> Path:
-    """A clip's media file: relative paths resolve against the dataset's media root, and a
-    relative media root against MEDIA_ROOT."""
-    root = Path(dataset.media_root) if dataset.media_root else Path(settings.MEDIA_ROOT)
-    if not root.is_absolute():
-        root = Path(settings.MEDIA_ROOT) / root
-    return root / media_path
+def clip_media_path(*, dataset: Dataset, media_path: str) -> Path | None:
+    """A clip's media file under the dataset's media root; None when none is recorded or
+    the path leads outside the root (logged), by annotator's one rule for import, serving
+    and the model code: such a file is never read."""
+    if not media_path:
+        return None
+    try:
+        return media_serving.dataset_media_path(dataset=dataset, media_path=media_path)
+    except media_serving.MediaPathError as exc:
+        logger.warning("dataset %s: clip media refused: %s", dataset.name, exc)
+        return None
+
+
+def _clip_items(
+    *, dataset: Dataset, rows: Sequence[ClipRow], labelled_only: bool, readable_only: bool
+) -> list[ClipItem]:
+    labels = clip_label_indices(clip_pks=[row.pk for row in rows])
+    items = []
+    for row in rows:
+        indices = labels.get(row.pk)
+        path = clip_media_path(dataset=dataset, media_path=row.media_path)
+        if (labelled_only and not indices) or (readable_only and path is None):
+            continue
+        label = single_label(clip_id=row.clip_id, label_indices=indices) if indices else None
+        items.append(ClipItem(row.pk, row.clip_id, str(path or ""), label))
+    return items
 
 
 def dataset_clip_items(
@@ -116,66 +172,35 @@ def dataset_clip_items(
 ) -> list[ClipItem]:
     """Usable clips (media probed ok) of ``dataset``, of one split ('' = all) or the given ids,
     ordered by primary key, each with its single training label (None when unlabelled)."""
-    clips = catalog.dataset_clips(dataset=dataset, split=split or None, usable_only=True)
-    if clip_ids:
-        clips = clips.filter(clip_id__in=list(clip_ids))
-    rows = list(clips.order_by("pk").values_list("pk", "clip_id", "media_path"))
-    labels = clip_label_indices(clip_pks=[pk for pk, _, _ in rows])
-    items = []
-    for pk, clip_id, media_path in rows:
-        indices = labels.get(pk)
-        if labelled_only and not indices:
-            continue
-        label = single_label(clip_id=clip_id, label_indices=indices) if indices else None
-        items.append(ClipItem(pk, clip_id, str(clip_media_path(dataset=dataset, media_path=media_path)), label))
-    return items
+    rows = annotator_selectors.dataset_clip_rows(dataset=dataset, split=split, clip_ids=clip_ids)
+    return _clip_items(dataset=dataset, rows=rows, labelled_only=labelled_only, readable_only=True)
 
 
 def dataset_clip_count(
     *, dataset: Dataset, split: str = "", clip_ids: Sequence[str] = (), labelled_only: bool = False
 ) -> int:
     """How many clips ``dataset_clip_items`` would give, counted in the database."""
-    clips = catalog.dataset_clips(dataset=dataset, split=split or None, usable_only=True)
-    if clip_ids:
-        clips = clips.filter(clip_id__in=list(clip_ids))
-    if labelled_only:
-        clips = clips.filter(Exists(ClipLabel.objects.filter(clip=OuterRef("pk"))))
-    return clips.count()
+    return annotator_selectors.dataset_clip_row_count(
+        dataset=dataset, split=split, clip_ids=clip_ids, labelled_only=labelled_only
+    )
 
 
 def clip_items_by_pk(*, dataset: Dataset, clip_pks: Sequence[int]) -> list[ClipItem]:
-    """The clips of ``dataset`` among ``clip_pks`` that still exist, whatever their media status."""
-    rows = list(
-        Clip.objects.filter(dataset=dataset, pk__in=list(clip_pks))
-        .order_by("pk")
-        .values_list("pk", "clip_id", "media_path")
-    )
-    labels = clip_label_indices(clip_pks=[pk for pk, _, _ in rows])
-    return [
-        ClipItem(
-            pk,
-            clip_id,
-            str(clip_media_path(dataset=dataset, media_path=media_path)),
-            single_label(clip_id=clip_id, label_indices=labels[pk]) if labels.get(pk) else None,
-        )
-        for pk, clip_id, media_path in rows
-    ]
+    """The clips of ``dataset`` among ``clip_pks`` that still exist, whatever their media
+    status; a clip with no path or a refused one has path "" (``usable_clip_pks`` leaves
+    it out, so nothing is read)."""
+    rows = annotator_selectors.clip_rows_by_pk(dataset=dataset, clip_pks=clip_pks)
+    return _clip_items(dataset=dataset, rows=rows, labelled_only=False, readable_only=False)
 
 
 def usable_clip_pks(*, clip_pks: Sequence[int]) -> set[int]:
-    """Those of ``clip_pks`` whose media probed ok."""
-    return set(
-        Clip.objects.filter(pk__in=list(clip_pks), media_status=Clip.MediaStatus.OK).values_list("pk", flat=True)
-    )
-
-
-def dataset_missing_clip_ids(*, dataset: Dataset, clip_ids: Sequence[str]) -> list[str]:
-    known = set(Clip.objects.filter(dataset=dataset, clip_id__in=list(clip_ids)).values_list("clip_id", flat=True))
-    return [clip_id for clip_id in clip_ids if clip_id not in known]
-
-
-def dataset_splits(*, dataset: Dataset) -> list[str]:
-    return sorted(set(Clip.objects.filter(dataset=dataset).values_list("split", flat=True)) - {""})
+    """Those of ``clip_pks`` whose media probed ok and whose path stays inside their
+    dataset's media root."""
+    return {
+        clip.pk
+        for clip in annotator_selectors.clips_media_ok(clip_pks=clip_pks)
+        if clip_media_path(dataset=clip.dataset, media_path=clip.media_path) is not None
+    }
 
 
 def run_progress_payload(*, run: ModelRun) -> dict:
@@ -190,3 +215,29 @@ def run_progress_payload(*, run: ModelRun) -> dict:
         "cancel_requested": run.cancel_requested,
         "is_finished": run.is_finished,
     }
+
+
+# --------------------------------------------------------------------------------------
+# Reads for evaluation: succeeded predict runs, predictions as plain rows
+# --------------------------------------------------------------------------------------
+
+
+def predict_runs_succeeded(*, dataset: Dataset, split: str, user=None) -> QuerySet[ModelRun]:
+    """Succeeded predict runs on one split of a dataset, newest first; with a user, only those
+    ``runs_for_researcher`` gives them."""
+    kind = ModelRun.Kind.PREDICT
+    runs = runs_list(kind=kind) if user is None else runs_for_researcher(user=user, kind=kind)
+    return runs.filter(dataset=dataset, split=split, status=ModelRun.Status.SUCCEEDED).order_by("-created_at", "-pk")
+
+
+def runs_prediction_count(*, runs: Sequence[ModelRun]) -> int:
+    return Prediction.objects.filter(run__in=runs).count()
+
+
+def run_prediction_rows(*, run: ModelRun) -> Iterable[tuple]:
+    """(clip pk, heads, vote_index, union_indices, event_type, error) of each prediction, by id,
+    streamed in chunks: a predict run holds one row per clip of its dataset."""
+    rows = run_predictions(run=run).values_list(
+        "clip_id", "heads", "vote_index", "union_indices", "event_type", "error"
+    )
+    return rows.iterator(chunk_size=2000)

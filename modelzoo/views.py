@@ -21,9 +21,11 @@ RUNS_PER_PAGE = 50
 PREDICTIONS_SHOWN = 20
 
 
-def _run(run_id: int) -> ModelRun:
+def _run(request: HttpRequest, run_id: int, *, owner: bool = False) -> ModelRun:
+    """A run the user may use (with ``owner``: one they started); any other is a 404."""
+    select = selectors.run_for_owner if owner else selectors.run_for_researcher
     try:
-        return selectors.run_get(run_id=run_id)
+        return select(user=request.user, run_id=run_id)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
 
@@ -45,19 +47,20 @@ def _prediction_rows(run: ModelRun) -> list[dict]:
 
 class RunListView(ResearcherRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        page = Paginator(selectors.runs_list(), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+        runs = selectors.runs_for_researcher(user=request.user)
+        page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
         return render(request, "modelzoo/run_list.html", {"page": page, "runs": page.object_list})
 
 
 class RunDetailView(ResearcherRequiredMixin, View):
     def get(self, request: HttpRequest, run_id: int) -> HttpResponse:
-        run = _run(run_id)
+        run = _run(request, run_id)
         context = {
             "run": run,
             "payload": selectors.run_progress_payload(run=run),
             "prediction_rows": _prediction_rows(run) if run.kind == ModelRun.Kind.PREDICT else [],
             "prediction_count": selectors.run_prediction_count(run_id=run.pk),
-            "prediction_runs": run.prediction_runs.all()[:20],
+            "prediction_runs": selectors.runs_for_researcher(user=request.user).filter(source_run=run)[:20],
         }
         return render(request, "modelzoo/run_detail.html", context)
 
@@ -65,7 +68,7 @@ class RunDetailView(ResearcherRequiredMixin, View):
 class RunCancelView(ResearcherRequiredMixin, View):
     def post(self, request: HttpRequest, run_id: int) -> HttpResponse:
         try:
-            run = services.model_run_cancel(run=_run(run_id))
+            run = services.model_run_cancel(run=_run(request, run_id, owner=True))
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -81,15 +84,15 @@ class RunCreateView(ResearcherRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         initial = {"source_run": request.GET.get("source_run")} if request.GET.get("source_run") else None
         context = {
-            "train_form": TrainForm(prefix="train"),
-            "predict_form": PredictForm(prefix="predict", initial=initial),
+            "train_form": TrainForm(prefix="train", user=request.user),
+            "predict_form": PredictForm(prefix="predict", initial=initial, user=request.user),
         }
         return render(request, self.template, context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
-        train_form = TrainForm(request.POST if action == "train" else None, prefix="train")
-        predict_form = PredictForm(request.POST if action == "predict" else None, prefix="predict")
+        train_form = TrainForm(request.POST if action == "train" else None, prefix="train", user=request.user)
+        predict_form = PredictForm(request.POST if action == "predict" else None, prefix="predict", user=request.user)
         form = train_form if action == "train" else predict_form if action == "predict" else None
         if form is None:
             messages.error(request, "Choose whether to train or to predict.")

@@ -6,6 +6,9 @@ from django.contrib.auth.models import Group
 
 from annotator import models, roles
 
+#: Every factory-made user's password, for tests that log in with it.
+PASSWORD = "pw-secret-123"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -14,7 +17,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "pw-secret-123")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
@@ -25,12 +28,19 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
-def make_rater(**kwargs):
-    return UserFactory(role=roles.RATER, **kwargs)
+def make_user(*, role: str | None = None, username: str | None = None):
+    """A user in the role's group; without a username the factory numbers one."""
+    if username is None:
+        return UserFactory(role=role)
+    return UserFactory(role=role, username=username)
 
 
-def make_researcher(**kwargs):
-    return UserFactory(role=roles.RESEARCHER, **kwargs)
+def make_rater(*, username: str | None = None):
+    return make_user(role=roles.RATER, username=username)
+
+
+def make_researcher(*, username: str | None = None):
+    return make_user(role=roles.RESEARCHER, username=username)
 
 
 class TaxonomyFactory(factory.django.DjangoModelFactory):

@@ -139,12 +139,13 @@ def _store_batch(
             changed_ids.add(row.clip_id)
         else:
             continue
-        upserts.append((dataset.pk, row.clip_id, *values, Clip.MediaStatus.MISSING, ""))
+        upserts.append((dataset.pk, row.clip_id, *values, Clip.MediaStatus.MISSING, "", []))
     # An upsert, not a plain insert: a clip created meanwhile by a concurrent import is
-    # updated instead of failing the batch. Media status and error only count for new rows.
+    # updated instead of failing the batch. Media status, error and flags only count for
+    # new rows (the statement bypasses the model's defaults).
     returned = rows_upsert(
         model=Clip,
-        fields=("dataset", "clip_id", *CLIP_FIELDS, "media_status", "media_error"),
+        fields=("dataset", "clip_id", *CLIP_FIELDS, "media_status", "media_error", "media_flags"),
         rows=upserts,
         unique_fields=("dataset", "clip_id"),
         update_fields=CLIP_FIELDS,

@@ -5,8 +5,11 @@ A file matches the clip whose id is its name without a media extension (`<clip_i
 files. Files are probed in a small thread pool; results are written in batches, each in
 its own transaction, so a crash keeps what was recorded and a rerun goes on. A file that
 cannot be read is recorded on its clip (status `unusable`, with the reason) and the
-import goes on. The folder becomes the dataset's media root; clips with no file in it
-are marked missing.
+import goes on; a usable file gets its media flags (annotator/importers/probe.py). A
+path that leads outside the folder (a symlink to elsewhere) is unusable: the same rule
+(annotator.media_serving.path_inside) refuses it when served and in training or
+inference. The folder becomes the dataset's media root; clips with no file in it are
+marked missing.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,9 +27,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from annotator.importers.clip_formats import MEDIA_SUFFIXES
-from annotator.importers.probe import MediaProbe, media_probe
+from annotator.importers.probe import MediaProbe, frame_size_error, media_flags, media_probe
 from annotator.importers.report import ImportInputError, ImportReport
+from annotator.media_serving import MediaPathError, dataset_media_root, path_inside
 from annotator.models import Clip, Dataset
+from annotator.selectors.catalog import media_flag_counts
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,7 @@ RESULT_FIELDS = (
     "height",
     "has_audio",
     "sample_rate",
+    "media_flags",
 )
 ProgressCallback = Callable[[int, int], None]
 
@@ -59,6 +65,13 @@ class _Result:
     height: int | None = None
     has_audio: bool | None = None
     sample_rate: int | None = None
+    media_flags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_row(cls, values: tuple) -> _Result:
+        """From RESULT_FIELDS values as stored (flags a JSON list)."""
+        *fields, flags = values
+        return cls(*fields, media_flags=tuple(flags or ()))
 
 
 MISSING = _Result(media_path="", media_status=Clip.MediaStatus.MISSING)
@@ -85,11 +98,11 @@ def media_import(
     """Match the files under `folder` to the dataset's clips and probe them; without a
     folder, probe again the media paths the clips already record under the dataset's media
     root. Files probed before, unchanged since and at the same path are skipped unless
-    `reprobe`."""
+    `reprobe`; their recorded measures still get today's rules (minimum frame size, flags)."""
     root = _media_root(dataset, folder)
     same_root = dataset.media_root == str(root)
     stored = {
-        pk: _Stored(clip_id, _Result(*values), probed_at)
+        pk: _Stored(clip_id, _Result.from_row(values), probed_at)
         for pk, clip_id, *values, probed_at in Clip.objects.filter(dataset=dataset).values_list(
             "pk", "clip_id", *RESULT_FIELDS, "media_probed_at"
         )
@@ -104,18 +117,26 @@ def media_import(
         if not same_root:
             dataset.media_root = str(root)
             dataset.save(update_fields=["media_root"])
-    to_probe = []
+    to_probe, rejudged = [], []
     for pk, relative in matches.items():
-        if not reprobe and same_root and _still_fresh(root / relative, relative, stored[pk]):
-            report.unchanged += 1
+        if not reprobe and same_root and _still_fresh(root, relative, stored[pk]):
             report.extra["not_reprobed"] += 1
+            result = _rejudged(stored[pk].result)
+            if result == stored[pk].result:
+                report.unchanged += 1
+            else:
+                rejudged.append((pk, result))
         else:
             to_probe.append((pk, relative))
     _clear(lost, stored, report)
+    _report_errors(rejudged, report)
+    _write(rejudged, stored, report, batch_size)
     _probe_and_write(root, to_probe, stored, report, workers, batch_size, on_progress)
-    counts = Clip.objects.filter(dataset=dataset).order_by().values_list("media_status").annotate(Count("pk"))
-    for status, count in counts:
+    clips = Clip.objects.filter(dataset=dataset)
+    for status, count in clips.order_by().values_list("media_status").annotate(Count("pk")):
         report.extra[f"clips_{status}"] = count
+    for flag, count in media_flag_counts(clips=clips).items():
+        report.extra[f"flagged_{flag}"] = count
     logger.info("media of %s from %s: %s", dataset.name, root, report.summary())
     return report
 
@@ -137,8 +158,7 @@ def _probe_and_write(
         results = pool.map(lambda item: (item[0], _probe(root, item[1])), to_probe)
         for done, (pk, result) in enumerate(results, start=1):
             pending.append((pk, result))
-            if result.media_error:
-                report.add_error(None, f"{result.media_path}: {result.media_error}")
+            _report_errors([(pk, result)], report)
             if len(pending) >= batch_size:
                 _write(pending, stored, report, batch_size)
                 pending.clear()
@@ -150,11 +170,19 @@ def _probe_and_write(
     report.extra["probed"] = len(to_probe)
 
 
+def _report_errors(items: list[tuple[int, _Result]], report: ImportReport) -> None:
+    for _pk, result in items:
+        if result.media_error:
+            report.add_error(None, f"{result.media_path}: {result.media_error}")
+
+
 def _media_root(dataset: Dataset, folder: Path | str | None) -> Path:
+    """The folder given (relative to the working directory), else the dataset's recorded
+    one, found as serving and the model code find it."""
     if folder is None:
         if not dataset.media_root:
             raise ImportInputError(f"dataset {dataset.name!r} has no media folder yet; give one")
-        folder = dataset.media_root
+        folder = dataset_media_root(dataset)
     root = Path(folder).expanduser().resolve()
     if not root.is_dir():
         raise ImportInputError(f"media folder not found: {root}")
@@ -204,19 +232,36 @@ def _suffix_rank(relative: str) -> int:
     return MEDIA_SUFFIXES.index(suffix) if suffix in MEDIA_SUFFIXES else len(MEDIA_SUFFIXES)
 
 
-def _still_fresh(path: Path, relative: str, clip: _Stored) -> bool:
+def _still_fresh(root: Path, relative: str, clip: _Stored) -> bool:
     if clip.result.media_path != relative or clip.probed_at is None:
         return False
     if clip.result.media_status == Clip.MediaStatus.MISSING:
         return False
     try:
-        return path.stat().st_mtime < clip.probed_at.timestamp()
-    except OSError:
+        return path_inside(root, relative).stat().st_mtime < clip.probed_at.timestamp()
+    except (MediaPathError, OSError):  # gone, or now a link to elsewhere: probe again
         return False
 
 
+def _rejudged(result: _Result) -> _Result:
+    """A usable result under today's rules, from its recorded measures, so files probed
+    before a rule existed get it without being read again."""
+    if result.media_status != Clip.MediaStatus.OK:
+        return result
+    error = frame_size_error(width=result.width, height=result.height)
+    if error:
+        return replace(result, media_status=Clip.MediaStatus.UNUSABLE, media_error=error, media_flags=())
+    flags = media_flags(
+        duration_seconds=result.duration_seconds, has_audio=result.has_audio, width=result.width, height=result.height
+    )
+    return replace(result, media_flags=flags)
+
+
 def _probe(root: Path, relative: str) -> _Result:
-    path = root / relative
+    try:
+        path = path_inside(root, relative)
+    except MediaPathError as exc:
+        return _Result(media_path=relative, media_status=Clip.MediaStatus.UNUSABLE, media_error=str(exc))
     if not path.is_file():
         return _Result(media_path=relative, media_status=Clip.MediaStatus.MISSING, media_error="file not found")
     try:
@@ -235,6 +280,7 @@ def _probe(root: Path, relative: str) -> _Result:
         height=probe.height,
         has_audio=probe.has_audio,
         sample_rate=probe.sample_rate,
+        media_flags=probe.flags,
     )
 
 

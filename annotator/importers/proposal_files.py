@@ -38,16 +38,15 @@ def proposals_import(*, dataset: Dataset, name: str, path: Path | str, file_form
     proposals, evidence, errors = (proposal_rows_json if file_format == "json" else proposal_rows_csv)(text)
     if not proposals:
         raise ImportInputError(f"no usable proposal in {path} ({len(errors)} bad rows)")
-    report = proposal_set_store(
+    return proposal_set_store(
         dataset=dataset,
         name=name,
         source=ProposalSet.Source.FILE,
         source_ref=str(path),
         proposals=proposals,
         evidence=evidence,
+        errors=errors,
     )
-    report.errors = sorted(errors + report.errors, key=lambda error: error.line or 0)
-    return report
 
 
 def proposal_rows_csv(text: str) -> ParsedRows:

@@ -2,21 +2,22 @@
 
 `proposal_set_store` replaces a set's proposals and evidence with the rows given, in one
 transaction: a study never samples a half-replaced set, and a crash leaves the previous
-set as it was. Rows naming an unknown clip or label are reported and skipped.
+set as it was. Rows naming an unknown clip or label, or with a score outside [0, 1] (a
+score is the model's probability for the label), are reported and skipped.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 
 from django.db import transaction
 
 from annotator.importers.bulk import rows_delete, rows_upsert
-from annotator.importers.report import ImportInputError, ImportReport
+from annotator.importers.report import ImportInputError, ImportReport, RowError
 from annotator.models import Category, Clip, ClipEvidence, Dataset, Proposal, ProposalSet
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE_MAX = ClipEvidence._meta.get_field("event_type").max_length
 HEATMAP_PATH_MAX = ClipEvidence._meta.get_field("heatmap_path").max_length
 SOURCE_REF_MAX = ProposalSet._meta.get_field("source_ref").max_length
+SCORE_MIN, SCORE_MAX = 0.0, 1.0
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,18 @@ def proposal_set_store(
     source_ref: str = "",
     proposals: Iterable[ProposalRow],
     evidence: Iterable[EvidenceRow] = (),
+    errors: Sequence[RowError] = (),
 ) -> ImportReport:
     """Create proposal set `name` of `dataset`, or replace its proposals and evidence.
     created / updated / unchanged count proposals against the set's previous content;
     extra holds `deleted` and the same counts for evidence (`evidence_created`, ...).
-    Raises ImportInputError for an unknown source, or when rows were given and none is
-    usable (the stored set is then left as it was)."""
+    `errors`: rows a file reader already refused, so the report and its log line count
+    every error. Raises ImportInputError for an unknown source, or when rows were given
+    and none is usable (the stored set is then left as it was)."""
     if source not in ProposalSet.Source.values:
         raise ImportInputError(f"unknown proposal source {source!r}; use one of {', '.join(ProposalSet.Source.values)}")
     proposals, evidence = list(proposals), list(evidence)
-    report = ImportReport()
+    report = ImportReport(errors=list(errors))
     clip_pks = dict(Clip.objects.filter(dataset=dataset).values_list("clip_id", "pk"))
     category_pks = dict(Category.objects.filter(taxonomy_id=dataset.taxonomy_id).values_list("name", "pk"))
     wanted = _checked_proposals(proposals, clip_pks, category_pks, dataset, report)
@@ -106,6 +110,8 @@ def _checked_proposals(
             report.add_error(line, f"unknown label {row.category_name!r} (not in the dataset's taxonomy)")
         elif row.score is not None and not (isinstance(row.score, Real) and math.isfinite(row.score)):
             report.add_error(line, f"score {row.score!r} is not a finite number")
+        elif row.score is not None and not SCORE_MIN <= row.score <= SCORE_MAX:
+            report.add_error(line, f"score {float(row.score):g} is outside [{SCORE_MIN:g}, {SCORE_MAX:g}]")
         elif not all(isinstance(head, str) and head for head in row.heads):
             report.add_error(line, f"heads {row.heads!r} must be non-empty names")
         elif (clip_pk, category_pk) in wanted:

@@ -1,4 +1,5 @@
-"""Typed model configurations and the small name registry used for backbones, heads and models.
+"""Typed model and training configurations, and the small name registry used for backbones,
+heads and models.
 
 Two configs ship:
 
@@ -16,12 +17,15 @@ time step covers ``frames_per_step = 1000 / T`` mel frames.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Generic, TypeVar
 
 KINETICS_MEAN: tuple[float, float, float] = (0.43216, 0.394666, 0.37645)
 KINETICS_STD: tuple[float, float, float] = (0.22803, 0.22145, 0.216989)
+
+DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
 
 T_co = TypeVar("T_co")
 
@@ -141,12 +145,56 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown config fields: {sorted(unknown)}")
-        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**values)
+        return cls(**_known_fields(cls, data))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """How a model is trained: what ``train.fit`` needs besides the model config, the data and
+    where to write. ``model_kind`` and ``num_classes`` fix the model built (checked against the
+    checkpoint on resume); the model kind's name is checked by the model registry."""
+
+    model_kind: str
+    num_classes: int
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float = 1e-4
+    seed: int = 0
+    device: str = "cpu"
+    num_workers: int = 0  # DataLoader worker processes; 0 decodes in the training process
+
+    def __post_init__(self) -> None:
+        if not self.model_kind:
+            raise ValueError("model_kind must be given")
+        for name in ("num_classes", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a non-negative number, got {self.weight_decay}")
+        if self.num_workers < 0:
+            raise ValueError(f"num_workers must not be negative, got {self.num_workers}")
+        if not DEVICE_PATTERN.match(self.device):
+            raise ValueError(f"device {self.device!r} is not one of cpu, cuda, cuda:<n>, mps")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only, so a checkpoint holding it loads with ``weights_only=True``."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        return cls(**_known_fields(cls, data))
+
+
+def _known_fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` as constructor arguments of the dataclass ``cls`` (lists back to tuples); an
+    unknown field is an error, so a config written by another version is never half-read."""
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown config fields: {sorted(unknown)}")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
 CONFIGS: Registry[ModelConfig] = Registry("config")

@@ -16,13 +16,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
+from modelzoo.nn.checkpoint import load_checkpoint, model_from_checkpoint
 from modelzoo.nn.data import ClipBatch, ClipTensorDataset, make_loader
+from modelzoo.nn.events import PredictProgress
 from modelzoo.nn.heads import instant_steps
+from modelzoo.nn.loop import autocast_for, prepare_model
 from modelzoo.nn.model import (
     AVModel,
     Features,
@@ -32,7 +34,6 @@ from modelzoo.nn.model import (
     union_labels,
     vote,
 )
-from modelzoo.nn.train import autocast_for, load_checkpoint, model_from_checkpoint, prepare_model
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +86,13 @@ def predict(
     label_indices: Sequence[int | None] | None = None,
     batch_size: int = 8,
     with_heatmaps: bool = False,
-    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    on_progress: Callable[[PredictProgress], None] | None = None,
     num_workers: int = 0,
     cache_dir: Path | None = None,
 ) -> list[ClipPrediction]:
     """Predict every media path in ``items``; ``label_indices`` (same length) enables event types.
 
-    on_progress gets {"done", "total", "fraction"} after every batch.
+    on_progress gets a ``PredictProgress`` after every batch.
     """
     checkpoint = load_checkpoint(checkpoint_path)
     model = model_from_checkpoint(checkpoint)
@@ -116,7 +117,7 @@ def predict(
                     results[index] = prediction
             done += len(batch) + len(batch.failed)
             if on_progress is not None:
-                on_progress({"done": done, "total": len(items), "fraction": done / max(len(items), 1)})
+                on_progress(PredictProgress(done=done, total=len(items), fraction=done / max(len(items), 1)))
     assert all(r is not None for r in results)
     return [r for r in results if r is not None]
 

@@ -12,8 +12,11 @@ then centre-cropped to ``frame_size``. Audio is resampled by ``av.AudioResampler
 Flags: ``"short"`` when the video or the audio covers less than ``clip_seconds`` minus
 ``SHORT_TOLERANCE_SECONDS`` (missing frames repeat the last one, missing audio is zeros; a file
 whose packets stop decoding part-way counts as short); ``"no_audio"`` when there is no audio
-stream (silent audio). A file that cannot be opened or yields no video frame raises
-``MediaError``.
+stream (silent audio). A file that cannot be opened, yields no video frame or has frames under
+``MIN_FRAME_SIDE`` pixels on a side raises ``MediaError``: a 2x2 picture upscaled to ``resize_short``
+is noise, not a clip. The minimum is the one the annotator's media import applies
+(annotator/importers/probe.py, ``MIN_SIDE``); a test keeps the two equal, as this library imports
+no application code.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from modelzoo.nn.config import ModelConfig
 logger = logging.getLogger(__name__)
 
 SHORT_TOLERANCE_SECONDS = 0.1
+MIN_FRAME_SIDE = 32
 FLAG_SHORT = "short"
 FLAG_NO_AUDIO = "no_audio"
 
@@ -201,6 +205,9 @@ def _resized_size(width: int, height: int, short: int) -> tuple[int, int]:
     """(width, height) with the short side equal to ``short`` and the aspect ratio kept."""
     if width <= 0 or height <= 0:
         raise MediaError(f"invalid frame size {width}x{height}")
+    if min(width, height) < MIN_FRAME_SIDE:
+        minimum = f"{MIN_FRAME_SIDE}x{MIN_FRAME_SIDE}"
+        raise MediaError(f"frames of {width}x{height} pixels are below the minimum of {minimum}")
     scale = short / min(width, height)
     return max(short, round(width * scale)), max(short, round(height * scale))
 

@@ -360,26 +360,31 @@
       return;
     }
     submitting = true;
-    const body = new FormData(form);
-    body.set("study_clip_id", String(config.study_clip_id));
-    body.set("answers", JSON.stringify(skipped ? {} : answers));
-    body.set("added", skipped ? "" : Array.from(added.keys()).join(","));
-    body.set("seconds_spent", ((performance.now() - startedAt) / 1000).toFixed(2));
-    body.set("skipped", skipped ? "true" : "false");
-    fetch(form.action, {
+    // The same endpoint API clients use (session auth + CSRF), so validation lives once.
+    const body = {
+      answers: skipped ? {} : answers,
+      added: skipped ? [] : Array.from(added.keys()).map(Number),
+      seconds_spent: Number(((performance.now() - startedAt) / 1000).toFixed(2)),
+      skipped: skipped,
+    };
+    fetch(config.submit_url, {
       method: "POST",
-      body: body,
+      body: JSON.stringify(body),
       credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch", "Accept": "application/json" },
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": form.querySelector("[name=csrfmiddlewaretoken]").value,
+      },
     })
       .then(function (response) {
-        return response.json().catch(function () { return { error: "The server answered " + response.status + "." }; })
+        return response.json().catch(function () { return { message: "The server answered " + response.status + "." }; })
           .then(function (data) { return { ok: response.ok, data: data }; });
       })
       .then(function (result) {
-        if (result.ok) { window.location.assign(result.data.next); return; }
+        if (result.ok) { window.location.assign(config.next_url); return; }
         submitting = false;
-        showNotice(result.data.error || "Could not save this rating.");
+        showNotice(result.data.message || "Could not save this rating.");
       })
       .catch(function () {
         submitting = false;

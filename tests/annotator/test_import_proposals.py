@@ -1,9 +1,12 @@
 """Proposal sets: CSV and JSON files, and proposal_set_store as modelzoo calls it."""
 
 import json
+import logging
+from io import StringIO
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 
 from annotator.importers.proposal_files import proposals_import
 from annotator.importers.proposals import EvidenceRow, ProposalRow, proposal_set_store
@@ -170,3 +173,54 @@ def test_unusable_proposal_input_leaves_the_stored_set_untouched(dataset, tmp_pa
         proposal_set_store(dataset=dataset, name="props", source="oracle", proposals=[])
 
     assert stored() == [("c1", "dog barking", None, [])]
+
+
+def test_scores_outside_zero_to_one_are_refused_with_their_row(dataset, tmp_path):
+    # given a CSV, a JSON file and rows from code with scores above 1 and below 0
+    csv_path = write(
+        tmp_path, "props.csv", "clip_id,label,score\nc1,dog barking,1.5\nc2,cat meowing,-0.2\nc3,dog barking,1\n"
+    )
+    item = {"clip_id": "c1", "labels": [{"label": "cat meowing", "score": 0}, {"label": "dog barking", "score": 7}]}
+    json_path = write(tmp_path, "props.json", "[\n" + json.dumps(item) + "\n]\n")
+
+    from_csv = proposals_import(dataset=dataset, name="csv", path=csv_path)
+    from_json = proposals_import(dataset=dataset, name="json", path=json_path)
+    rows = [ProposalRow("c1", "dog barking", np.float32(1.25)), ProposalRow("c2", "dog barking", 0.5)]
+    from_code = proposal_set_store(dataset=dataset, name="run", source="model", proposals=rows)
+
+    # then each is reported at its line (or position) and only scores in [0, 1] are stored
+    assert [(error.line, error.message) for error in from_csv.errors] == [
+        (2, "score 1.5 is outside [0, 1]"),
+        (3, "score -0.2 is outside [0, 1]"),
+    ]
+    assert [(error.line, error.message) for error in from_json.errors] == [(2, "score 7 is outside [0, 1]")]
+    assert [(error.line, error.message) for error in from_code.errors] == [(1, "score 1.25 is outside [0, 1]")]
+    assert stored("csv") == [("c3", "dog barking", 1.0, [])]
+    assert stored("json") == [("c1", "cat meowing", 0.0, [])]
+    assert stored("run") == [("c2", "dog barking", 0.5, [])]
+
+
+def test_import_report_its_log_line_and_the_command_count_the_same_errors(dataset, tmp_path, caplog):
+    # given three rows the reader refuses (columns, score) and two the store refuses (clip, label)
+    path = write(
+        tmp_path,
+        "props.csv",
+        "clip_id,label,score\n"
+        "c1,dog barking,0.5\n"
+        "c1,too,many,columns\n"
+        "c2,cat meowing,high\n"
+        "c3,dog barking,\n"
+        "c3,cat meowing,nan\n"
+        "c9,dog barking,0.1\n"
+        "c2,unicorn,0.1\n",
+    )
+    out = StringIO()
+
+    with caplog.at_level(logging.INFO, logger="annotator.importers.proposals"):
+        call_command("import_proposals", "--dataset", "pets", "--name", "props", "--file", str(path), stdout=out)
+
+    logged = [record.getMessage() for record in caplog.records if record.name == "annotator.importers.proposals"]
+    assert len(logged) == 1 and logged[0].endswith("2 created, 0 updated, 0 unchanged, 5 row errors")
+    printed = out.getvalue().splitlines()
+    assert printed[0] == "proposal set props of pets: 2 created, 0 updated, 0 unchanged, 5 row errors"
+    assert len([line for line in printed if line.startswith("  line ")]) == 5

@@ -15,17 +15,12 @@ from django.utils import timezone
 from annotator import services
 from annotator.models import Judgment, Rating, Reservation, Study, StudyClip
 from config.errors import ConflictError
-from tests.annotator.test_services import build_world, make_study
+from tests.builders import build_world, make_study
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 RATERS = 32
 OVERLAP = 3
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def max_load(study_id: int) -> int:

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from annotator import roles, selectors, services
 from annotator.models import ClipEvidence, Proposal, Rating, Reservation, StudyClipLabel
 from config.errors import NotFoundError
-from tests.annotator.test_services import all_present, build_world, make_study, rate
+from tests.builders import all_present, build_world, make_study, rate
 from tests.factories import UserFactory
 
 PAYLOAD_KEYS = {
@@ -28,19 +28,9 @@ PAYLOAD_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def world(db):
-    return build_world(clips_per_class=(2, 2), raters=3)
-
-
-def test_payload_shows_the_labels_in_order_and_nothing_that_gives_answers_away(world):
-    study = make_study(world, raters_per_clip=2, decoys_per_clip=2, instructions="Listen.")
-    first, second, _ = world.raters
+def test_payload_shows_the_labels_in_order_and_nothing_that_gives_answers_away(small_world):
+    study = make_study(small_world, raters_per_clip=2, decoys_per_clip=2, instructions="Listen.")
+    first, second, _ = small_world.raters
     study_clip = services.clip_next_for_rater(study=study, rater=first)
     rate(study_clip, first)
     services.clip_next_for_rater(study=study, rater=second)
@@ -64,8 +54,8 @@ def test_payload_shows_the_labels_in_order_and_nothing_that_gives_answers_away(w
         assert forbidden not in text
 
 
-def evidence_for_first_clip(world, **study_options):
-    study = make_study(world, show_evidence=True, **study_options)
+def evidence_for_first_clip(world, *, decoys_per_clip: int):
+    study = make_study(world, show_evidence=True, decoys_per_clip=decoys_per_clip)
     study_clip = services.clip_next_for_rater(study=study, rater=world.raters[0])
     ClipEvidence.objects.create(
         proposal_set=world.proposal_set,
@@ -79,8 +69,8 @@ def evidence_for_first_clip(world, **study_options):
     return study_clip, selectors.study_clip_payload(study_clip=study_clip)
 
 
-def test_payload_carries_evidence_and_each_labels_heads_in_a_study_without_decoys(world):
-    study_clip, payload = evidence_for_first_clip(world, decoys_per_clip=0)
+def test_payload_carries_evidence_and_each_labels_heads_in_a_study_without_decoys(small_world):
+    study_clip, payload = evidence_for_first_clip(small_world, decoys_per_clip=0)
 
     assert payload["evidence"] == {
         "label_heads": True,
@@ -93,9 +83,9 @@ def test_payload_carries_evidence_and_each_labels_heads_in_a_study_without_decoy
     assert all(label["heads"] == ["audio", "onset"] for label in payload["labels"])
 
 
-def test_payload_evidence_hides_the_heads_when_decoys_are_shown(world):
+def test_payload_evidence_hides_the_heads_when_decoys_are_shown(small_world):
     """No head proposes a decoy: showing the heads would tell raters which labels are decoys."""
-    study_clip, payload = evidence_for_first_clip(world, decoys_per_clip=1)
+    study_clip, payload = evidence_for_first_clip(small_world, decoys_per_clip=1)
 
     assert study_clip.shown_labels.filter(is_decoy=True).exists()
     assert payload["evidence"]["label_heads"] is False
@@ -104,66 +94,67 @@ def test_payload_evidence_hides_the_heads_when_decoys_are_shown(world):
     assert "heads" not in json.dumps(payload["labels"])
 
 
-def test_payload_evidence_without_a_heatmap_has_no_heatmap_url(world):
-    study = make_study(world, show_evidence=True)
-    study_clip = services.clip_next_for_rater(study=study, rater=world.raters[0])
+def test_payload_evidence_without_a_heatmap_has_no_heatmap_url(small_world):
+    study = make_study(small_world, show_evidence=True)
+    study_clip = services.clip_next_for_rater(study=study, rater=small_world.raters[0])
 
     assert selectors.study_clip_payload(study_clip=study_clip)["evidence"]["heatmap_url"] is None
 
 
-def test_study_clip_for_rater_hides_clips_held_by_others(world):
-    study = make_study(world)
-    holder, other, _ = world.raters
+def test_study_clip_for_rater_hides_clips_held_by_others(small_world):
+    study = make_study(small_world)
+    holder, other, _ = small_world.raters
     study_clip = services.clip_next_for_rater(study=study, rater=holder)
 
     assert selectors.study_clip_for_rater(rater=holder, study_clip_id=study_clip.pk) == study_clip
-    assert selectors.study_clip_for_rater(rater=world.owner, study_clip_id=study_clip.pk) == study_clip
+    assert selectors.study_clip_for_rater(rater=small_world.owner, study_clip_id=study_clip.pk) == study_clip
     with pytest.raises(NotFoundError):
         selectors.study_clip_for_rater(rater=other, study_clip_id=study_clip.pk)
     with pytest.raises(NotFoundError):
         selectors.study_clip_for_rater(rater=holder, study_clip_id=10**9)
 
 
-def test_study_clip_for_rater_keeps_a_rated_clip_visible_to_its_rater(world):
-    study = make_study(world)
-    rater = world.raters[0]
+def test_study_clip_for_rater_keeps_a_rated_clip_visible_to_its_rater(small_world):
+    study = make_study(small_world)
+    rater = small_world.raters[0]
     study_clip = services.clip_next_for_rater(study=study, rater=rater)
     rate(study_clip, rater)
 
     assert selectors.study_clip_for_rater(rater=rater, study_clip_id=study_clip.pk) == study_clip
 
 
-def test_rater_studies_lists_active_studies_the_rater_is_in(world):
-    mine = make_study(world, name="mine")
-    make_study(world, name="not mine", raters=world.raters[1:])
-    closed = make_study(world, name="closed")
+def test_rater_studies_lists_active_studies_the_rater_is_in(small_world):
+    mine = make_study(small_world, name="mine")
+    make_study(small_world, name="not mine", raters=small_world.raters[1:])
+    closed = make_study(small_world, name="closed")
     services.study_close(study=closed)
 
-    assert list(selectors.rater_studies(rater=world.raters[0])) == [mine]
+    assert list(selectors.rater_studies(rater=small_world.raters[0])) == [mine]
     with pytest.raises(NotFoundError):
-        selectors.study_for_rater(rater=world.raters[0], study_id=closed.pk)
+        selectors.study_for_rater(rater=small_world.raters[0], study_id=closed.pk)
 
 
-def test_studies_for_researcher_shows_own_studies_and_all_to_admins(world):
-    own = make_study(world, name="own")
+def test_studies_for_researcher_shows_own_studies_and_all_to_admins(small_world):
+    own = make_study(small_world, name="own")
     other_owner = build_world().owner
-    other = make_study(world, name="other", owner=other_owner)
+    small_world.dataset.shared_with.add(other_owner)  # a study needs a dataset its owner may use
+    other = make_study(small_world, name="other", owner=other_owner)
     admin = UserFactory(role="admin")
 
-    assert list(selectors.studies_for_researcher(user=world.owner)) == [own]
+    assert list(selectors.studies_for_researcher(user=small_world.owner)) == [own]
     assert set(selectors.studies_for_researcher(user=admin)) == {own, other}
     with pytest.raises(NotFoundError):
-        selectors.study_for_researcher(user=world.owner, study_id=other.pk)
+        selectors.study_for_researcher(user=small_world.owner, study_id=other.pk)
 
 
-def test_rater_progress_counts_done_and_available(world):
-    study = make_study(world, raters_per_clip=1)
-    first, second, _ = world.raters
+def test_rater_progress_counts_done_and_available(small_world):
+    study = make_study(small_world, raters_per_clip=1)
+    first, second, _ = small_world.raters
     rate(services.clip_next_for_rater(study=study, rater=first), first)
     skipped = services.clip_next_for_rater(study=study, rater=first)
     services.rating_submit(study_clip=skipped, rater=first, answers={}, skipped=True)
     held = services.clip_next_for_rater(study=study, rater=second)
-    services.clip_next_for_rater(study=study, rater=world.raters[2])  # a third clip is taken
+    services.clip_next_for_rater(study=study, rater=small_world.raters[2])  # a third clip is taken
 
     progress = selectors.rater_progress(study=study, rater=first)
 
@@ -173,9 +164,9 @@ def test_rater_progress_counts_done_and_available(world):
     assert selectors.rater_progress(study=study, rater=second) == {"done": 0, "skipped": 0, "available": 2, "total": 4}
 
 
-def test_study_progress_has_rows_per_rater_and_per_clip(world):
-    study = make_study(world, raters_per_clip=2)
-    first, second, third = world.raters
+def test_study_progress_has_rows_per_rater_and_per_clip(small_world):
+    study = make_study(small_world, raters_per_clip=2)
+    first, second, third = small_world.raters
     clip = services.clip_next_for_rater(study=study, rater=first)
     rate(clip, first, seconds_spent=4)
     rate(services.clip_next_for_rater(study=study, rater=first), first, seconds_spent=10)
@@ -207,12 +198,12 @@ def test_study_progress_has_rows_per_rater_and_per_clip(world):
     assert totals["fraction_complete"] == pytest.approx(3 / 8)
 
 
-def test_study_judgments_are_flat_rows_with_decoy_and_gold_flags(world):
-    study = make_study(world, raters_per_clip=1, decoys_per_clip=1)
-    rater = world.raters[0]
+def test_study_judgments_are_flat_rows_with_decoy_and_gold_flags(small_world):
+    study = make_study(small_world, raters_per_clip=1, decoys_per_clip=1)
+    rater = small_world.raters[0]
     study_clip = services.clip_next_for_rater(study=study, rater=rater)
     shown = set(study_clip.shown_labels.values_list("category_id", flat=True))
-    added = next(c for c in world.categories if c.pk not in shown)
+    added = next(c for c in small_world.categories if c.pk not in shown)
     services.rating_submit(
         study_clip=study_clip,
         rater=rater,
@@ -239,16 +230,17 @@ def test_study_judgments_are_flat_rows_with_decoy_and_gold_flags(world):
     assert skipped_rows[0]["study_clip_id"] == skipped.pk
 
 
-def test_clip_list_filters_by_dataset_split_status_and_label(world):
-    clips = world.clips
+def test_clip_list_filters_by_dataset_split_status_and_label(small_world):
+    clips = small_world.clips
     clips[0].split = "train"
     clips[0].save()
 
-    assert selectors.clip_list(dataset_id=world.dataset.pk).count() == 4
-    assert list(selectors.clip_list(split="train")) == [clips[0]]
-    assert selectors.clip_list(dataset_id=world.dataset.pk, media_status="missing").count() == 0
-    assert selectors.clip_list(dataset_id=world.dataset.pk, label="CAT1").count() == 2
-    assert selectors.clip_list(dataset_id=world.dataset.pk, label=str(world.categories[0].pk)).count() == 2
+    owner, dataset_id = small_world.owner, small_world.dataset.pk
+    assert selectors.clip_list(user=owner, dataset_id=dataset_id).count() == 4
+    assert list(selectors.clip_list(user=owner, split="train")) == [clips[0]]
+    assert selectors.clip_list(user=owner, dataset_id=dataset_id, media_status="missing").count() == 0
+    assert selectors.clip_list(user=owner, dataset_id=dataset_id, label="CAT1").count() == 2
+    assert selectors.clip_list(user=owner, dataset_id=dataset_id, label=str(small_world.categories[0].pk)).count() == 2
 
 
 def test_rater_progress_available_is_the_number_of_clips_the_queue_could_serve(db):
@@ -270,8 +262,8 @@ def test_rater_progress_available_is_the_number_of_clips_the_queue_could_serve(d
     assert selectors.rater_progress(study=study, rater=fourth, now=now)["available"] < 9
 
 
-def test_user_for_token_reads_the_user_and_roles_in_one_statement(world, django_assert_num_queries):
-    rater = world.raters[0]
+def test_user_for_token_reads_the_user_and_roles_in_one_statement(small_world, django_assert_num_queries):
+    rater = small_world.raters[0]
     key = Token.objects.create(user=rater).key
 
     with django_assert_num_queries(1):

@@ -17,7 +17,7 @@ from annotator.spectrogram import (
     spectrogram_compute,
     spectrogram_for_clip,
 )
-from tests.annotator.test_media_files import write_mp4
+from tests.builders import write_mp4
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import uuid
 from pathlib import Path
@@ -16,16 +15,14 @@ from pathlib import Path
 import pytest
 
 from annotator.models import Category, Judgment, Proposal, Rating, Study, StudyClip, StudyClipLabel
-from modelzoo import inference, services, training
+from modelzoo import inference, services, synthetic, training
 from modelzoo.models import ModelRun
-from modelzoo.nn import synthetic
 from tests.browser import e2e_expected as expected
+from tests.browser.pages import log_in_by_keyboard, screenshot
 from tests.factories import make_rater, make_researcher
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PASSWORD = "pw-secret-123"  # tests.factories.UserFactory's
-SCREENSHOT_DIR = os.environ.get("AVLABEL_SCREENSHOT_DIR", "")
 SYNTHETIC = synthetic.SyntheticConfig(num_clips=24, num_classes=6, seed=11, size=48)
 DATASET = "e2e-synthetic"
 PROPOSALS = "e2e tiny model proposals"
@@ -44,7 +41,7 @@ def test_synthetic_clips_to_evaluated_study_in_the_browser(live_server, chromium
     researcher = make_researcher(username="rhea")
     raters = [make_rater(username="rater-ann"), make_rater(username="rater-bob")]
 
-    dataset = _demo_dataset(tmp_path / "synthetic")
+    dataset = _demo_dataset(tmp_path / "synthetic", owner=researcher)
     proposal_set = _train_and_propose(dataset=dataset, researcher=researcher)
 
     study = _create_study_in_the_browser(chromium, live_server, dataset, proposal_set, raters)
@@ -61,10 +58,11 @@ def test_synthetic_clips_to_evaluated_study_in_the_browser(live_server, chromium
 # --------------------------------------------------------------------------- data and model
 
 
-def _demo_dataset(root: Path):
-    """A small seeded synthetic dataset (real MP4s) imported through the importers."""
+def _demo_dataset(root: Path, *, owner):
+    """A small seeded synthetic dataset (real MP4s) imported through the importers, owned by
+    the researcher."""
     synthetic.generate_dataset(root, SYNTHETIC, workers=1)
-    dataset, reports = services.synthetic_dataset_import(root=root, dataset_name=DATASET)
+    dataset, reports = services.synthetic_dataset_import(root=root, dataset_name=DATASET, owner=owner)
     assert not any(report.errors for report in reports.values())
     assert dataset.clips.filter(media_status="ok").count() == SYNTHETIC.num_clips
     assert dataset.taxonomy.categories.count() == SYNTHETIC.num_classes
@@ -117,23 +115,6 @@ def _context(chromium):
     return context
 
 
-def _screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name), full_page=True)
-
-
-def _log_in_by_keyboard(page, live_server, username: str, next_url: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/?next={next_url}")
-    page.wait_for_selector("#id_username")
-    assert page.evaluate("document.activeElement.id") == "id_username"
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert page.url == f"{live_server.url}{next_url}", page.url
-
-
 # --------------------------------------------------------------------------- the researcher
 
 
@@ -141,7 +122,7 @@ def _create_study_in_the_browser(chromium, live_server, dataset, proposal_set, r
     context = _context(chromium)
     try:
         page = context.new_page()
-        _log_in_by_keyboard(page, live_server, "rhea", "/studies/new/")
+        log_in_by_keyboard(page, base_url=live_server.url, username="rhea", next_url="/studies/new/")
         page.fill("#id_name", STUDY)
         page.select_option("#id_dataset", label=dataset.name)
         page.select_option("#id_proposal_set", label=f"{proposal_set.name} ({proposal_set.get_source_display()})")
@@ -155,7 +136,7 @@ def _create_study_in_the_browser(chromium, live_server, dataset, proposal_set, r
         for rater in raters:
             page.get_by_label(rater.username, exact=True).check()
         page.fill("#id_instructions", "Mark a label present only if you can see or hear it.")
-        _screenshot(page, "e2e_study_form.png")
+        screenshot(page, "e2e_study_form.png")
         with page.expect_navigation():
             page.get_by_role("button", name="Create study").click()
         match = re.fullmatch(rf"{re.escape(live_server.url)}/studies/(\d+)/", page.url)
@@ -184,7 +165,7 @@ def _rate_everything(chromium, live_server, study, rater, rater_index, ranks, ad
     context = _context(chromium)
     try:
         page = context.new_page()
-        _log_in_by_keyboard(page, live_server, rater.username, "/rate/")
+        log_in_by_keyboard(page, base_url=live_server.url, username=rater.username, next_url="/rate/")
         assert f"0 of {SAMPLE_SIZE} done" in page.inner_text("main")
         with page.expect_navigation():
             page.keyboard.press("Enter")  # the autofocused "Start" link of the study
@@ -201,7 +182,7 @@ def _rate_everything(chromium, live_server, study, rater, rater_index, ranks, ad
             typed[study_clip.pk] = _answer_labels(page, config, study_clip, rater_index, ranks)
             _maybe_add_label(page, config, study_clip, rater_index, added)
             if len(typed) == 1:
-                _screenshot(page, f"e2e_rater{rater_index}.png")
+                screenshot(page, f"e2e_rater{rater_index}.png")
             with page.expect_navigation():
                 page.keyboard.press("Enter")
             assert len(typed) <= SAMPLE_SIZE, "the queue served more clips than the study has"
@@ -316,7 +297,9 @@ def _check_dashboard_downloads(chromium, live_server, study, researcher) -> None
     context = _context(chromium)
     try:
         page = context.new_page()
-        _log_in_by_keyboard(page, live_server, researcher.username, f"/evaluation/studies/{study.pk}/")
+        log_in_by_keyboard(
+            page, base_url=live_server.url, username=researcher.username, next_url=f"/evaluation/studies/{study.pk}/"
+        )
         page.locator("#table-human_study").wait_for()
         assert "Computed now from the stored ratings." in page.inner_text("main")
         table = page.locator("#table-human_study")
@@ -328,7 +311,7 @@ def _check_dashboard_downloads(chromium, live_server, study, researcher) -> None
         for image in images:  # lazy images load once scrolled into view
             image.scroll_into_view_if_needed()
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-        _screenshot(page, "e2e_dashboard.png")
+        screenshot(page, "e2e_dashboard.png")
 
         human_csv = _download(page, table.get_by_role("link", name="CSV", exact=True))
         missing_csv = _download(page, page.locator("#table-missing_labels").get_by_role("link", name="CSV", exact=True))

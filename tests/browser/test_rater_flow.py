@@ -2,76 +2,74 @@
 what they chose."""
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from annotator import services
-from annotator.models import ClipEvidence, ClipLabel, Rating
-from tests.annotator.test_media_files import write_mp4
-from tests.factories import (
-    CategoryFactory,
-    ClipFactory,
-    DatasetFactory,
-    ProposalFactory,
-    ProposalSetFactory,
-    TaxonomyFactory,
-    make_rater,
-    make_researcher,
-)
+from annotator.models import ClipEvidence, Rating
+from tests.browser.pages import log_in_by_keyboard, screenshot
+from tests.builders import MediaClip, build_media_world, make_study
+from tests.factories import make_rater, make_researcher
 
 pytestmark = pytest.mark.browser
 
 NAMES = ["dog barking", "cat meowing", "car engine", "rain on roof", "people speaking", "church bell", "baby crying"]
-PASSWORD = "pw-secret-123"  # tests.factories.UserFactory's
-# Set to a folder to keep screenshots of the rater page (for looking at the design).
-SCREENSHOT_DIR = os.environ.get("AVLABEL_SCREENSHOT_DIR", "")
 # key presses per label position: 1x = present, 2x = absent, 3x = unsure
 PRESSES = {0: 1, 1: 2, 2: 3}
 ANSWER_AFTER = {1: "present", 2: "absent", 3: "unsure"}
 
 
 @pytest.fixture
-def study(transactional_db, media_root, settings, tmp_path):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop shares this thread
+def world(transactional_db, media_root, settings, tmp_path):
+    """Three 3-second clips, each proposed its own label (audio and onset heads) and "people
+    speaking" (visual head), with evidence and a heatmap; a study for the rater "rita" that
+    shows the evidence."""
     settings.ARTIFACTS_DIR = tmp_path / "artifacts"
-    taxonomy = TaxonomyFactory(name="sounds")
-    categories = {name: CategoryFactory(taxonomy=taxonomy, name=name, index=i) for i, name in enumerate(NAMES)}
-    dataset = DatasetFactory(taxonomy=taxonomy, media_root="clips")
-    proposal_set = ProposalSetFactory(dataset=dataset, name="model run 1")
     heatmap = media_root / "heatmaps" / "h.png"
     heatmap.parent.mkdir()
     _write_heatmap(heatmap)
-    for i in range(3):
-        write_mp4(media_root / "clips" / f"v{i}.mp4", seconds=3.0, size=96, clicks=(0.6 + 0.3 * i, 1.8))
-        clip = ClipFactory(dataset=dataset, clip_id=f"vid{i}_000010", media_path=f"v{i}.mp4", media_status="ok")
-        ClipLabel.objects.create(clip=clip, category=categories[NAMES[i]])
-        ProposalFactory(proposal_set=proposal_set, clip=clip, category=categories[NAMES[i]], heads=["audio", "onset"])
-        ProposalFactory(proposal_set=proposal_set, clip=clip, category=categories["people speaking"], heads=["visual"])
+    world = build_media_world(
+        media_root=media_root,
+        folder="clips",
+        taxonomy_name="sounds",
+        proposal_set_name="model run 1",
+        category_names=NAMES,
+        clips=[
+            MediaClip(
+                clip_id=f"vid{i}_000010",
+                file_name=f"v{i}.mp4",
+                label=NAMES[i],
+                proposals={NAMES[i]: ["audio", "onset"], "people speaking": ["visual"]},
+                seconds=3.0,
+                size=96,
+                clicks=(0.6 + 0.3 * i, 1.8),
+            )
+            for i in range(3)
+        ],
+        owner=make_researcher(),
+        raters=[make_rater(username="rita")],
+    )
+    for clip in world.clips:
         ClipEvidence.objects.create(
-            proposal_set=proposal_set,
+            proposal_set=world.proposal_set,
             clip=clip,
             event_type="instant",
             instant_seconds=[0.9],
             onset_seconds=[0.6],
             heatmap_path="heatmaps/h.png",
         )
-    rater = make_rater(username="rita")
-    study = services.study_create(
+    world.study = make_study(
+        world,
         name="Everyday sounds",
-        dataset=dataset,
-        proposal_set=proposal_set,
-        owner=make_researcher(),
-        raters=[rater],
         sample_size=3,
+        seed=0,
         raters_per_clip=1,
         decoys_per_clip=1,
         show_evidence=True,
         instructions="Mark each label present only if you can hear it.",
     )
-    return study, rater, categories
+    return world
 
 
 def _write_heatmap(path: Path) -> None:
@@ -84,19 +82,13 @@ def _write_heatmap(path: Path) -> None:
     plt.imsave(path, grid, cmap="inferno")
 
 
-def test_rater_rates_three_clips_with_the_keyboard(live_server, page, study):
-    study, rater, categories = study
+def test_rater_rates_three_clips_with_the_keyboard(live_server, page, world):
+    rater = world.raters[0]
     shown_by_clip: dict[int, list[int]] = {}
     added_name = "church bell"
 
     # log in with the keyboard; the rater lands on their studies, the first one focused
-    page.goto(f"{live_server.url}/accounts/login/?next=/rate/")
-    page.keyboard.type(rater.username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert page.url.endswith("/rate/")
+    log_in_by_keyboard(page, base_url=live_server.url, username=rater.username, next_url="/rate/")
     assert "0 of 3 done" in page.inner_text("main")
     with page.expect_navigation():
         page.keyboard.press("Enter")  # the autofocused "Start" link
@@ -109,7 +101,7 @@ def test_rater_rates_three_clips_with_the_keyboard(live_server, page, study):
         assert f"{index} of 3 done" in page.inner_text("#progress-text")
         if index == 0:
             _check_player_and_strip(page)
-            _screenshot(page, "pages_rater.png")
+            screenshot(page, "pages_rater.png")
 
         for position, presses in PRESSES.items():
             for _ in range(presses):
@@ -124,14 +116,14 @@ def test_rater_rates_three_clips_with_the_keyboard(live_server, page, study):
             page.wait_for_selector("#add-label-options li[role=option]")
             page.keyboard.press("ArrowDown")
             page.keyboard.press("ArrowUp")
-            _screenshot(page, "pages_rater_autocomplete.png")
+            screenshot(page, "pages_rater_autocomplete.png")
             page.keyboard.press("Enter")
             page.wait_for_selector(f"#added .chip:has-text('{added_name}')")
             page.keyboard.press("Escape")
             assert page.evaluate("document.activeElement.id") != "add-label"
 
         if index == 0:
-            _screenshot(page, "pages_rater_answered.png")
+            screenshot(page, "pages_rater_answered.png")
         page.wait_for_timeout(300)  # a rater needs some time; seconds_spent must be positive
         with page.expect_navigation():
             page.keyboard.press("Enter")
@@ -150,14 +142,9 @@ def test_rater_rates_three_clips_with_the_keyboard(live_server, page, study):
             for position, category_id in enumerate(shown_by_clip[rating.study_clip_id])
         }
         if rating.study_clip_id == first_clip:
-            expected.add((categories[added_name].pk, "present", True))
+            expected.add((world.category(added_name).pk, "present", True))
         stored = {(j.category_id, j.answer, j.added_by_rater) for j in rating.judgments.all()}
         assert stored == expected
-
-
-def _screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name), full_page=True)
 
 
 def _check_player_and_strip(page) -> None:

@@ -60,7 +60,7 @@ def build_study(*, owner=None, name: str = "known study") -> BuiltStudy:
     owner = owner or factories.make_researcher()
     taxonomy = factories.TaxonomyFactory()
     categories = {f"c{i}": factories.CategoryFactory(taxonomy=taxonomy, name=f"c{i}", index=i) for i in range(6)}
-    dataset = factories.DatasetFactory(taxonomy=taxonomy)
+    dataset = factories.DatasetFactory(taxonomy=taxonomy, owner=owner)
     proposal_set = factories.ProposalSetFactory(dataset=dataset)
     study = am.Study.objects.create(
         name=name, dataset=dataset, proposal_set=proposal_set, owner=owner, sample_size=3, raters_per_clip=3
@@ -136,7 +136,7 @@ def build_runs(*, owner=None) -> BuiltRuns:
     owner = owner or factories.make_researcher()
     taxonomy = factories.TaxonomyFactory()
     categories = [factories.CategoryFactory(taxonomy=taxonomy, name=f"k{i}", index=i) for i in range(4)]
-    dataset = factories.DatasetFactory(taxonomy=taxonomy, name=f"runs-{taxonomy.pk}")
+    dataset = factories.DatasetFactory(taxonomy=taxonomy, name=f"runs-{taxonomy.pk}", owner=owner)
     clips = []
     for n, labels in enumerate(RUN_LABELS):
         clip = factories.ClipFactory(dataset=dataset, clip_id=f"v{n}", youtube_id=f"y{n}", start_seconds=n)

@@ -7,6 +7,7 @@ import pytest
 
 from evaluation import metrics
 from evaluation.metrics import ABSENT, PRESENT, UNSURE
+from evaluation.metrics._arrays import _safe_divide
 
 EXACT = 1e-12
 
@@ -276,7 +277,7 @@ def test_bootstrap_interval_equals_explicit_resampling():
 
 def test_bootstrap_skips_undefined_resamples():
     sums = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
-    (interval,) = metrics.bootstrap_intervals(sums, lambda s: metrics._safe_divide(s[..., 0], s[..., 1])[..., None])
+    (interval,) = metrics.bootstrap_intervals(sums, lambda s: _safe_divide(s[..., 0], s[..., 1])[..., None])
     assert interval.estimate == 1.0 and interval.low == 1.0 and interval.high == 1.0
 
 

@@ -239,7 +239,7 @@ def test_study_rated_through_the_queue_services():
     owner = factories.make_researcher()
     taxonomy = factories.TaxonomyFactory()
     categories = [factories.CategoryFactory(taxonomy=taxonomy, name=f"q{i}", index=i) for i in range(5)]
-    dataset = factories.DatasetFactory(taxonomy=taxonomy)
+    dataset = factories.DatasetFactory(taxonomy=taxonomy, owner=owner)
     proposal_set = factories.ProposalSetFactory(dataset=dataset)
     for n in range(4):
         clip = factories.ClipFactory(dataset=dataset, media_status=Clip.MediaStatus.OK)

@@ -126,6 +126,56 @@ def test_api_study_evaluation_and_files(built):
     assert [study["id"] for study in listing["results"]] == [built.study.pk]
 
 
+# --- the error envelope ----------------------------------------------------------------------
+
+
+def _assert_envelope(response, status_code: int) -> dict:
+    assert response.status_code == status_code
+    body = response.json()
+    assert set(body) == {"message", "extra"}
+    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["extra"], dict)
+    return body
+
+
+def test_api_unknown_study_answers_the_error_envelope(built):
+    client = _client(built.owner)
+    missing = built.study.pk + 1000
+
+    body = _assert_envelope(client.get(reverse("evaluation-api:study-detail", args=[missing])), 404)
+
+    assert str(missing) in body["message"] and body["extra"] == {}
+
+
+def test_api_unknown_table_of_a_file_endpoint_answers_the_error_envelope_in_json(built):
+    client = _client(built.owner)
+    url = reverse("evaluation-api:study-table", args=[built.study.pk, "no_such_table", "csv"])
+
+    response = client.get(url, HTTP_ACCEPT="text/csv")
+
+    assert response["Content-Type"].startswith("application/json")
+    assert "no_such_table" in _assert_envelope(response, 404)["message"]
+
+
+def test_api_invalid_run_ids_answer_the_field_messages_under_extra_fields(built):
+    client = _client(built.owner)
+
+    response = client.get(reverse("evaluation-api:run-compare"), {"ids": "abc"})
+
+    body = _assert_envelope(response, 400)
+    assert body["extra"]["fields"] == {"ids": ["a comma-separated list of run ids"]}
+
+
+def test_api_report_without_study_or_runs_answers_the_non_field_message(built):
+    client = _client(built.owner)
+
+    response = client.post(reverse("evaluation-api:report-list"), {}, format="json")
+
+    body = _assert_envelope(response, 400)
+    assert body["message"] == "Give either study or runs."
+    assert body["extra"]["fields"] == {"non_field_errors": ["Give either study or runs."]}
+
+
 # --- runs ----------------------------------------------------------------------------------------
 
 
@@ -153,6 +203,20 @@ def test_run_dashboard_and_api(built):
     other = _client(factories.make_researcher())
     assert other.get(reverse("evaluation:run", args=[run.pk])).status_code == 404
     assert other.get(reverse("evaluation-api:run-compare"), {"ids": ids}).status_code == 404
+
+
+def test_run_list_shows_own_predict_runs_and_all_to_admins(built):
+    runs = build_runs(owner=built.owner)
+    admin = factories.UserFactory()
+    admin.groups.add(Group.objects.get_or_create(name=roles.ADMIN)[0])
+    own = {run.pk for run in runs.runs.values()}
+
+    def listed(user) -> set[int]:
+        return {run["id"] for run in _client(user).get(reverse("evaluation-api:run-list")).json()["results"]}
+
+    assert listed(built.owner) == own
+    assert listed(factories.make_researcher()) == set()
+    assert own <= listed(admin)
 
 
 def test_table_formats_are_the_exported_ones():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelzoo.nn import synthetic
+from modelzoo import synthetic
 
 SYNTHETIC = synthetic.SyntheticConfig(num_clips=12, num_classes=3, seed=5, multi_fraction=0.25)
 
@@ -21,13 +21,16 @@ def synthetic_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def synthetic_dataset(db, synthetic_root, settings, tmp_path):
-    """The synthetic clips imported as dataset 'synthetic' (taxonomy, clips, probed media)."""
+def synthetic_dataset(db, synthetic_root, settings, tmp_path, researcher):
+    """The synthetic clips imported as dataset 'synthetic' (taxonomy, clips, probed media),
+    owned by the researcher."""
     from modelzoo import services
 
     settings.ARTIFACTS_DIR = tmp_path / "artifacts"
     settings.MEDIA_ROOT = tmp_path / "media"
-    dataset, reports = services.synthetic_dataset_import(root=synthetic_root, dataset_name="synthetic")
+    dataset, reports = services.synthetic_dataset_import(
+        root=synthetic_root, dataset_name="synthetic", owner=researcher
+    )
     assert not any(report.errors for report in reports.values())
     return dataset
 
@@ -36,23 +39,19 @@ def synthetic_dataset(db, synthetic_root, settings, tmp_path):
 def tiny_checkpoint(synthetic_root, tmp_path_factory) -> Path:
     """A tiny event-head model trained one epoch on the synthetic train split (no Django)."""
     from modelzoo.nn import train
-    from modelzoo.nn.config import get_config
+    from modelzoo.nn.config import TrainConfig, get_config
 
     manifest = synthetic.load_manifest(synthetic_root)
     items = [(row["abspath"], row["label"]) for row in manifest["clips"] if row["split"] == "train"]
     directory = tmp_path_factory.mktemp("checkpoint")
     result = train.fit(
-        model_kind="event_heads",
-        config=get_config("tiny"),
+        config=TrainConfig(
+            model_kind="event_heads", num_classes=SYNTHETIC.num_classes, epochs=1, batch_size=4, lr=1e-3
+        ),
+        model_config=get_config("tiny"),
         train_items=items,
         val_items=[],
-        num_classes=SYNTHETIC.num_classes,
-        epochs=1,
-        batch_size=4,
-        lr=1e-3,
         checkpoint_dir=directory,
-        resume=False,
-        device="cpu",
         cache_dir=directory / "features",
     )
     assert result.checkpoint_path is not None

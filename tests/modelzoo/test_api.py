@@ -20,8 +20,10 @@ def api(researcher):
 
 
 @pytest.fixture
-def queued_run(synthetic_dataset):
-    return services.model_run_start_training(dataset=synthetic_dataset, model_kind="naive_av", epochs=1)
+def queued_run(synthetic_dataset, researcher):
+    return services.model_run_start_training(
+        dataset=synthetic_dataset, model_kind="naive_av", epochs=1, created_by=researcher
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,13 +72,13 @@ def test_train_creates_a_queued_run_enqueued_after_commit(api, synthetic_dataset
 
 def test_train_with_bad_input_answers_400_and_stores_nothing(api, synthetic_dataset):
     response = api.post(RUNS + "train/", {"dataset_id": synthetic_dataset.pk, "model_kind": "gpt"}, format="json")
-    assert response.status_code == 400 and "model_kind" in response.json()
+    assert response.status_code == 400 and "model_kind" in response.json()["extra"]["fields"]
     response = api.post(
         RUNS + "train/",
         {"dataset_id": synthetic_dataset.pk, "model_kind": "audio_only", "split": "missing"},
         format="json",
     )
-    assert response.status_code == 400 and "no usable labelled clips" in response.json()["detail"]
+    assert response.status_code == 400 and "no usable labelled clips" in response.json()["message"]
     assert api.post(RUNS + "train/", {"dataset_id": 424242, "model_kind": "audio_only"}).status_code == 404
     assert not ModelRun.objects.exists()
 
@@ -97,7 +99,38 @@ def test_predict_starts_a_run_from_a_trained_one(api, trained_run, django_captur
 
 def test_predict_from_a_run_that_is_not_trained_is_refused(api, queued_run):
     response = api.post(RUNS + "predict/", {"source_run_id": queued_run.pk}, format="json")
-    assert response.status_code == 400 and "not a finished training run" in response.json()["detail"]
+    assert response.status_code == 400 and "not a finished training run" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "code"),
+    [
+        ("get", RUNS, {"status": "sleeping"}, 400),
+        ("get", RUNS, {"dataset": 999999}, 404),
+        ("post", RUNS + "train/", {"model_kind": "gpt"}, 400),
+        ("post", RUNS + "train/", {"dataset_id": 424242, "model_kind": "audio_only"}, 404),
+        ("post", RUNS + "predict/", {"source_run_id": 424242}, 404),
+        ("get", RUNS + "424242/", None, 404),
+        ("post", RUNS + "424242/cancel/", None, 404),
+        ("get", RUNS + "424242/predictions/", None, 404),
+    ],
+)
+def test_errors_answer_the_one_envelope(api, method, path, data, code):
+    response = getattr(api, method)(path, data, format="json") if method == "post" else api.get(path, data)
+    assert response.status_code == code
+    body = response.json()
+    assert set(body) == {"message", "extra"}
+    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["extra"], dict)
+    if code == 400 and path == RUNS + "train/":
+        assert {"dataset_id", "model_kind"} <= set(body["extra"]["fields"])
+
+
+def test_a_finished_run_cancelled_again_answers_409_in_the_envelope(api, queued_run):
+    api.post(f"{RUNS}{queued_run.pk}/cancel/")
+    response = api.post(f"{RUNS}{queued_run.pk}/cancel/")
+    assert response.status_code == 409
+    assert response.json() == {"message": f"run {queued_run.pk} has already cancelled", "extra": {}}
 
 
 def test_detail_shows_progress_and_metrics(api, queued_run):
@@ -114,11 +147,13 @@ def test_cancel_ends_a_queued_run_and_conflicts_when_finished(api, queued_run):
     assert api.post(f"{RUNS}{queued_run.pk}/cancel/").status_code == 409
 
 
-def test_predictions_are_paginated(api, trained_run, settings):
+def test_predictions_are_paginated(api, trained_run, researcher, settings):
     from modelzoo import inference
 
     settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {"PAGE_SIZE": 5}
-    run = services.model_run_start_prediction(source_run=trained_run, split="train", with_heatmaps=False)
+    run = services.model_run_start_prediction(
+        source_run=trained_run, split="train", with_heatmaps=False, created_by=researcher
+    )
     inference.model_run_predict_inline(run_id=run.pk, task_id="inline")
     first = api.get(f"{RUNS}{run.pk}/predictions/").json()
     assert first["count"] == run.items_total

@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 
+from annotator.media_serving import dataset_media_root
 from annotator.models import Clip, ClipEvidence, Proposal, ProposalSet
 from config.errors import ApplicationError
 from modelzoo import inference, selectors, services, tasks
@@ -113,11 +114,12 @@ def test_a_cancelled_prediction_run_stops_at_the_next_chunk(trained_run):
     assert run.status == "cancelled" and not Prediction.objects.filter(run=run).exists()
 
 
-def test_an_unreadable_clip_is_an_error_on_that_clip_only(trained_run, tmp_path):
+def test_an_unreadable_clip_is_an_error_on_that_clip_only(trained_run):
     clip = Clip.objects.filter(dataset=trained_run.dataset).order_by("pk").first()
-    broken = tmp_path / "broken.mp4"
+    # Inside the dataset's media folder: a path leading outside it is refused before any read.
+    broken = dataset_media_root(trained_run.dataset) / "broken.mp4"
     broken.write_bytes(b"not a video at all")
-    Clip.objects.filter(pk=clip.pk).update(media_path=str(broken))
+    Clip.objects.filter(pk=clip.pk).update(media_path="broken.mp4")
     run = _start(trained_run, with_heatmaps=False)
     finished = inference.model_run_predict_inline(run_id=run.pk, task_id="inline")
     assert finished.status == "succeeded"

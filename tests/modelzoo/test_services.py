@@ -1,15 +1,27 @@
 """Run lifecycle: starting (enqueued after commit), exclusive claims, redelivery, cancel, failure."""
 
+import dataclasses
 import threading
+from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 from config.errors import ApplicationError, ConflictError
 from modelzoo import selectors, services, tasks, training
 from modelzoo.models import ModelRun
 from modelzoo.nn import train as nn_train
+from modelzoo.nn.checkpoint import load_checkpoint
+from modelzoo.nn.events import EpochEnd, StepProgress
+
+
+def _worker_lost(run: ModelRun) -> None:
+    """The worker holding ``run`` died: its last heartbeat is older than the staleness limit."""
+    stale = timedelta(seconds=django_settings.AVLABEL_RUN_STALE_SECONDS + 1)
+    ModelRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - stale)
 
 
 def _start(dataset, **overrides) -> ModelRun:
@@ -90,6 +102,7 @@ def test_concurrent_claims_leave_exactly_one_winner(synthetic_dataset, postgres_
 def test_the_same_task_redelivered_takes_its_running_run_back(synthetic_dataset):
     run = _start(synthetic_dataset)
     services.model_run_claim(run_id=run.pk, task_id="task-a")
+    _worker_lost(run)
     again = services.model_run_claim(run_id=run.pk, task_id="task-a")
     assert again is not None and again.resumed
     assert again.run.attempts == 2
@@ -157,8 +170,8 @@ def test_training_in_process_stores_metrics_checkpoint_and_success(synthetic_dat
     assert [row["epoch"] for row in finished.metrics] == [1, 2]
     assert all(row["attempt"] == 1 for row in finished.metrics)
     assert "vote_accuracy" in finished.metrics[0]["val"]
-    assert nn_train.load_checkpoint(finished.checkpoint_path)["epoch"] == 2
-    assert events[-1]["phase"] == "epoch" and events[-1]["fraction"] == 1.0
+    assert load_checkpoint(finished.checkpoint_path)["epoch"] == 2
+    assert isinstance(events[-1], EpochEnd) and events[-1].fraction == 1.0
 
 
 class WorkerKilled(BaseException):
@@ -173,7 +186,7 @@ def test_a_redelivered_training_task_resumes_from_the_last_checkpoint(synthetic_
     def fit_killed_after_first_epoch(**kwargs):
         calls.append(kwargs["resume"])
         if len(calls) == 1:
-            real_fit(**(kwargs | {"epochs": 1}))
+            real_fit(**(kwargs | {"config": dataclasses.replace(kwargs["config"], epochs=1)}))
             raise WorkerKilled
         return real_fit(**kwargs)
 
@@ -182,8 +195,9 @@ def test_a_redelivered_training_task_resumes_from_the_last_checkpoint(synthetic_
             training.model_run_train(run_id=run.pk, task_id="task-a")
         run.refresh_from_db()
         assert run.status == "running" and [row["epoch"] for row in run.metrics] == [1]
-        # Another task cannot take it; the redelivered one resumes.
+        # Another task cannot take it; the redelivered one resumes once the run stopped beating.
         assert training.model_run_train(run_id=run.pk, task_id="task-b") is None
+        _worker_lost(run)
         finished = training.model_run_train(run_id=run.pk, task_id="task-a")
     assert calls == [False, True]
     assert finished.status == "succeeded"
@@ -197,7 +211,7 @@ def test_a_cancel_request_stops_training_after_the_current_step(synthetic_datase
     run = _start(synthetic_dataset, epochs=3, batch_size=2)
 
     def cancel_on_first_step(event):
-        if event["phase"] == "train" and event["epoch"] == 1 and event["step"] == 1:
+        if isinstance(event, StepProgress) and event.epoch == 1 and event.step == 1:
             services.model_run_cancel(run=ModelRun.objects.get(pk=run.pk))
 
     finished = training.model_run_train(run_id=run.pk, task_id="task-a", echo=cancel_on_first_step)

@@ -18,8 +18,10 @@ def browser(researcher):
 
 
 @pytest.fixture
-def queued_run(synthetic_dataset):
-    return services.model_run_start_training(dataset=synthetic_dataset, model_kind="audio_only", epochs=1)
+def queued_run(synthetic_dataset, researcher):
+    return services.model_run_start_training(
+        dataset=synthetic_dataset, model_kind="audio_only", epochs=1, created_by=researcher
+    )
 
 
 @pytest.mark.parametrize("path", ["/runs/", "/runs/new/", "/runs/1/"])

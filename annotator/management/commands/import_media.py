@@ -7,7 +7,10 @@ from config.errors import ApplicationError
 
 
 class Command(BaseCommand):
-    help = "Match a folder of media files to a dataset's clips and probe each file (duration, fps, size, audio)."
+    help = (
+        "Match a folder of media files to a dataset's clips and probe each file (duration, fps, size, audio), "
+        "flagging usable clips (no_audio, short, long, low_resolution; see annotator/importers/probe.py)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", required=True)

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotator.models import Study
-from config.errors import ApplicationError
+from annotator import selectors as annotator_selectors
+from config.errors import ApplicationError, NotFoundError
 from evaluation import exporters, selectors, services
 
 
@@ -32,9 +32,10 @@ class Command(BaseCommand):
         with tqdm(total=2, desc="export", unit="step") as bar:
             try:
                 if options["study"] is not None:
-                    study = Study.objects.select_related("dataset__taxonomy").filter(pk=options["study"]).first()
-                    if study is None:
-                        raise CommandError(f"Study {options['study']} not found.")
+                    try:
+                        study = annotator_selectors.study_get(study_id=options["study"])
+                    except NotFoundError:
+                        raise CommandError(f"Study {options['study']} not found.") from None
                     bar.update(1)
                     text = services.study_dataset_export(study=study, fmt=fmt, include_rejected=options["all"])
                 else:

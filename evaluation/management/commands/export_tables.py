@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotator.models import Study
-from config.errors import ApplicationError
+from annotator import selectors as annotator_selectors
+from config.errors import ApplicationError, NotFoundError
 from evaluation import exporters, plots, selectors, services
 
 
@@ -54,9 +54,10 @@ class Command(BaseCommand):
 
     def _evaluate(self, options, progress) -> services.Evaluation:
         if options["study"] is not None:
-            study = Study.objects.select_related("dataset").filter(pk=options["study"]).first()
-            if study is None:
-                raise CommandError(f"Study {options['study']} not found.")
+            try:
+                study = annotator_selectors.study_get(study_id=options["study"])
+            except NotFoundError:
+                raise CommandError(f"Study {options['study']} not found.") from None
             return services.study_evaluate(
                 study=study, n_boot=options["boot"], seed=options["seed"], on_progress=progress
             )

@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from modelzoo import selectors, services
 from modelzoo.models import ModelRun
+from modelzoo.nn.events import PredictProgress, TrainEvent
 
 POLL_SECONDS = 1.0
 BAR_UNITS = 1000
@@ -23,11 +24,10 @@ class FractionBar:
     def __init__(self, desc: str) -> None:
         self.bar = tqdm(total=BAR_UNITS, desc=desc, bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}")
 
-    def __call__(self, event: dict) -> None:
-        fraction = float(event.get("fraction", 0.0))
-        self.bar.update(max(0, round(fraction * BAR_UNITS) - self.bar.n))
-        if "loss" in event:
-            self.bar.set_postfix(epoch=event.get("epoch"), loss=f"{event['loss']:.4f}", refresh=False)
+    def __call__(self, event: TrainEvent | PredictProgress) -> None:
+        self.bar.update(max(0, round(event.fraction * BAR_UNITS) - self.bar.n))
+        if isinstance(event, TrainEvent):
+            self.bar.set_postfix(epoch=event.epoch, loss=f"{event.loss:.4f}", refresh=False)
 
     def close(self) -> None:
         self.bar.close()

@@ -61,7 +61,7 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
             dataset = demo.demo_dataset_ensure(
-                root=settings.DATA_DIR / "demo" / "synthetic", plan=plan, on_progress=on_progress
+                root=settings.DATA_DIR / "demo" / "synthetic", plan=plan, owner=owner, on_progress=on_progress
             )
         self.stdout.write(f"dataset {dataset.name}: {dataset.clips.count()} clips")
 

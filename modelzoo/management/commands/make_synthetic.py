@@ -3,16 +3,16 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from annotator import selectors as annotator_selectors
 from config.errors import ApplicationError
-from modelzoo import services
-from modelzoo.nn import synthetic
+from modelzoo import services, synthetic
 
 
 class Command(BaseCommand):
     help = (
         "Write N synthetic clips of K classes (continuous, instant, rhythmic, visual-only, audio-only and "
         "multi-source event types) with a manifest, a class list and a generic clips CSV; --import-as imports "
-        "them (taxonomy, clips, probed media) as a dataset."
+        "them (taxonomy, clips, probed media) as a dataset, owned by --owner (without one, for admins only)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -25,8 +25,19 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="Encoding processes (default: CPU count).")
         parser.add_argument("--import-as", default="", metavar="DATASET", help="Import as this dataset.")
         parser.add_argument("--taxonomy", default="", help="Taxonomy name for --import-as (default: the dataset's).")
+        parser.add_argument(
+            "--owner",
+            default="",
+            metavar="USERNAME",
+            help="Researcher who owns the imported dataset; only they, researchers it is shared with "
+            "(manage.py dataset_share) and admins may use it.",
+        )
 
     def handle(self, *args, **options) -> None:
+        try:
+            owner = annotator_selectors.researcher_get(username=options["owner"]) if options["owner"] else None
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
         try:
             config = synthetic.SyntheticConfig(
                 num_clips=options["clips"],
@@ -50,6 +61,7 @@ class Command(BaseCommand):
                     root=result.root,
                     dataset_name=options["import_as"],
                     taxonomy_name=options["taxonomy"],
+                    owner=owner,
                     on_progress=lambda done, total: bar.update(done - bar.n),
                 )
             except ApplicationError as exc:

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator.models import Dataset
-from config.errors import ApplicationError
+from annotator import selectors as annotator_selectors
+from config.errors import ApplicationError, NotFoundError
 from modelzoo import inference, selectors, services
 from modelzoo.management.commands._runs import follow_run, run_mode
 from modelzoo.models import ModelRun
@@ -13,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Predict labels for a dataset's clips with the model of a finished training run; --proposals NAME "
         "stores the union labels as a proposal set. Queued for Celery GPU workers (fanned out in chunks) "
-        "unless --inline."
+        "unless --inline. The run belongs to --owner (who must be allowed to use the training run and the "
+        "dataset); without one, to admins only."
     )
 
     def add_arguments(self, parser) -> None:
@@ -24,14 +25,19 @@ class Command(BaseCommand):
         parser.add_argument("--proposals", default="", metavar="NAME", help="Store proposals as this set.")
         parser.add_argument("--chunk-size", type=int, default=64)
         parser.add_argument("--no-heatmaps", action="store_true")
+        parser.add_argument("--owner", default="", metavar="USERNAME", help="Researcher the run belongs to.")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--inline", action="store_true", help="Predict in this process (no worker).")
         mode.add_argument("--wait", action="store_true", help="Queue, then follow the run until it ends.")
 
     def handle(self, *args, **options) -> None:
         try:
+            dataset = annotator_selectors.dataset_get_by_name(name=options["dataset"]) if options["dataset"] else None
+        except NotFoundError:
+            raise CommandError(f"no dataset named {options['dataset']!r}") from None
+        try:
             source_run = selectors.run_get(run_id=options["run"])
-            dataset = Dataset.objects.get(name=options["dataset"]) if options["dataset"] else None
+            owner = annotator_selectors.researcher_get(username=options["owner"]) if options["owner"] else None
             run = services.model_run_start_prediction(
                 source_run=source_run,
                 dataset=dataset,
@@ -41,10 +47,9 @@ class Command(BaseCommand):
                 make_proposals=bool(options["proposals"]),
                 proposal_set_name=options["proposals"],
                 with_heatmaps=not options["no_heatmaps"],
+                created_by=owner,
                 enqueue=not options["inline"],
             )
-        except Dataset.DoesNotExist:
-            raise CommandError(f"no dataset named {options['dataset']!r}") from None
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"run {run.pk}: {run.items_total} clips to predict")

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator.models import Dataset
-from config.errors import ApplicationError
+from annotator import selectors as annotator_selectors
+from config.errors import ApplicationError, NotFoundError
 from modelzoo import services, training
 from modelzoo.management.commands._runs import follow_run, run_mode
 from modelzoo.models import ModelRun
@@ -14,7 +14,8 @@ RECIPE = "recipe"
 class Command(BaseCommand):
     help = (
         "Train a model on a dataset. By default the run is queued for a Celery worker on the gpu queue "
-        "(--wait follows it); --inline trains in this process instead, with no worker needed."
+        "(--wait follows it); --inline trains in this process instead, with no worker needed. The run belongs to "
+        "--owner (who must be allowed to use the dataset); without one, to admins only."
     )
 
     def add_arguments(self, parser) -> None:
@@ -29,17 +30,19 @@ class Command(BaseCommand):
         parser.add_argument("--split", default="train")
         parser.add_argument("--val-split", default="val", help="'' for no validation.")
         parser.add_argument("--vision-weights", default="", help="Local MC3-18 weights file (recipe).")
+        parser.add_argument("--owner", default="", metavar="USERNAME", help="Researcher the run belongs to.")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--inline", action="store_true", help="Train in this process (no worker).")
         mode.add_argument("--wait", action="store_true", help="Queue, then follow the run until it ends.")
 
     def handle(self, *args, **options) -> None:
         try:
-            dataset = Dataset.objects.get(name=options["dataset"])
-        except Dataset.DoesNotExist:
+            dataset = annotator_selectors.dataset_get_by_name(name=options["dataset"])
+        except NotFoundError:
             raise CommandError(f"no dataset named {options['dataset']!r}") from None
         recipe = options["kind"] == RECIPE
         try:
+            owner = annotator_selectors.researcher_get(username=options["owner"]) if options["owner"] else None
             run = services.model_run_start_training(
                 dataset=dataset,
                 model_kind=ModelRun.ModelKind.EVENT_HEADS if recipe else options["kind"],
@@ -51,6 +54,7 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 learning_rate=options["lr"],
                 vision_weights=options["vision_weights"],
+                created_by=owner,
                 enqueue=not options["inline"],
             )
         except ApplicationError as exc:

@@ -1,15 +1,18 @@
 """A tiny fit on generated clips: checkpoint, stop, resume, the three-stage recipe, predict."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from modelzoo.nn.config import get_config
+from modelzoo.nn.checkpoint import load_checkpoint
+from modelzoo.nn.config import TrainConfig, get_config
+from modelzoo.nn.events import EpochEnd, StepProgress, TrainEvent
 from modelzoo.nn.infer import predict
 from modelzoo.nn.model import HEAD_NAMES
-from modelzoo.nn.train import fit, load_checkpoint, restrict_to_single_label, train_recipe
+from modelzoo.nn.train import fit, restrict_to_single_label, train_recipe
 
 from .conftest import clicks, tone, write_clip
 
@@ -44,23 +47,24 @@ def feature_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("features")
 
 
+def _train_config(**overrides) -> TrainConfig:
+    values = {"model_kind": "event_heads", "num_classes": 3, "epochs": 1, "batch_size": 3, "lr": 1e-3} | overrides
+    return TrainConfig(**values)
+
+
 def test_fit_checkpoints_each_epoch_stops_on_request_and_resumes_at_epoch_two(clips, feature_cache, tmp_path):
-    events: list[dict] = []
+    events: list[TrainEvent] = []
 
     def stop_once_epoch_two_starts() -> bool:
-        return any(e["phase"] == "train" and e["epoch"] == 2 for e in events)
+        return any(isinstance(e, StepProgress) and e.epoch == 2 for e in events)
 
+    config = _train_config(epochs=2, batch_size=2)
     common = dict(
-        model_kind="event_heads",
-        config=TINY,
+        config=config,
+        model_config=TINY,
         train_items=clips[:4],
         val_items=clips[4:],
-        num_classes=3,
-        epochs=2,
-        batch_size=2,
-        lr=1e-3,
         checkpoint_dir=tmp_path / "run",
-        device="cpu",
         cache_dir=feature_cache,
     )
     first = fit(**common, resume=False, on_progress=events.append, should_stop=stop_once_epoch_two_starts)
@@ -69,24 +73,25 @@ def test_fit_checkpoints_each_epoch_stops_on_request_and_resumes_at_epoch_two(cl
     assert first.checkpoint_path == tmp_path / "run" / "last.pt"
     saved = load_checkpoint(first.checkpoint_path)
     assert saved["epoch"] == 1 and saved["model_kind"] == "event_heads"
-    assert set(saved) >= {"model", "optimizer", "config", "num_classes", "metrics"}
-    epoch_one = [e for e in events if e["epoch"] == 1]
-    assert [e["step"] for e in epoch_one if e["phase"] == "train"] == [1, 2]
-    assert epoch_one[-1]["phase"] == "epoch" and epoch_one[-1]["fraction"] == pytest.approx(0.5)
-    assert set(epoch_one[-1]["metrics"]["val"]["accuracy"]) == set(HEAD_NAMES)
+    assert set(saved) >= {"model", "optimizer", "config", "train_config", "num_classes", "metrics"}
+    assert TrainConfig.from_dict(saved["train_config"]) == config
+    epoch_one = [e for e in events if e.epoch == 1]
+    assert [e.step for e in epoch_one if isinstance(e, StepProgress)] == [1, 2]
+    assert isinstance(epoch_one[-1], EpochEnd) and epoch_one[-1].fraction == pytest.approx(0.5)
+    assert set(epoch_one[-1].metrics["val"]["accuracy"]) == set(HEAD_NAMES)
 
-    resumed_events: list[dict] = []
+    resumed_events: list[TrainEvent] = []
     second = fit(**common, resume=True, on_progress=resumed_events.append)
     assert not second.stopped
-    assert {e["epoch"] for e in resumed_events} == {2}
+    assert {e.epoch for e in resumed_events} == {2}
     assert [row["epoch"] for row in second.metrics_per_epoch] == [1, 2]
-    assert resumed_events[-1]["fraction"] == pytest.approx(1.0)
+    assert resumed_events[-1].fraction == pytest.approx(1.0)
     assert load_checkpoint(second.checkpoint_path)["epoch"] == 2
     for row in second.metrics_per_epoch:
         assert np.isfinite(row["train_loss"])
 
     with pytest.raises(ValueError, match="cannot resume"):
-        fit(**{**common, "num_classes": 4}, resume=True)
+        fit(**{**common, "config": dataclasses.replace(config, num_classes=4)}, resume=True)
 
     predictions = predict(
         checkpoint_path=second.checkpoint_path,
@@ -120,17 +125,13 @@ def test_fit_checkpoints_each_epoch_stops_on_request_and_resumes_at_epoch_two(cl
 def test_recipe_trains_three_stages_and_initialises_the_last_from_both_trunks(clips, feature_cache, tmp_path):
     stages_seen: list[str] = []
     result = train_recipe(
-        config=TINY,
+        config=_train_config(),
+        model_config=TINY,
         train_items=clips,
         val_items=[],
-        num_classes=3,
-        epochs=1,
-        batch_size=3,
-        lr=1e-3,
         work_dir=tmp_path / "recipe",
-        device="cpu",
         cache_dir=feature_cache,
-        on_progress=lambda e: stages_seen.append(e["stage"]),
+        on_progress=lambda e: stages_seen.append(e.stage),
     )
     assert not result.stopped
     assert list(result.stages) == ["audio_only", "vision_only", "event_heads"]
@@ -152,20 +153,16 @@ def test_recipe_stage_three_starts_from_the_trained_trunks(clips, feature_cache,
     real_fit = train.fit
 
     def recording_fit(**kwargs):
-        seen[kwargs["model_kind"]] = kwargs["init_state"]
+        seen[kwargs["config"].model_kind] = kwargs["init_state"]
         return real_fit(**kwargs)
 
     monkeypatch.setattr(train, "fit", recording_fit)
     result = train_recipe(
-        config=TINY,
+        config=_train_config(),
+        model_config=TINY,
         train_items=clips[:3],
         val_items=[],
-        num_classes=3,
-        epochs=1,
-        batch_size=3,
-        lr=1e-3,
         work_dir=tmp_path / "recipe",
-        device="cpu",
         cache_dir=feature_cache,
     )
     assert seen["audio_only"] is None and seen["vision_only"] is None
@@ -188,3 +185,40 @@ def test_single_label_restriction_is_seeded_and_keeps_a_true_label():
     assert draws == {1, 2, 3}
     with pytest.raises(ValueError, match="no label"):
         restrict_to_single_label([("d.mp4", [])], seed=0)
+
+
+def test_train_config_round_trips_through_a_plain_dict():
+    config = _train_config(weight_decay=0.0, seed=4, device="cuda:1", num_workers=2)
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="unknown config fields"):
+        TrainConfig.from_dict({**config.to_dict(), "momentum": 0.9})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"epochs": 0}, "epochs must be at least 1"),
+        ({"batch_size": 0}, "batch_size must be at least 1"),
+        ({"num_classes": 0}, "num_classes must be at least 1"),
+        ({"lr": 0.0}, "lr must be a positive number"),
+        ({"lr": float("nan")}, "lr must be a positive number"),
+        ({"weight_decay": -1e-4}, "weight_decay"),
+        ({"num_workers": -1}, "num_workers"),
+        ({"device": "gpu"}, "not one of cpu"),
+        ({"model_kind": ""}, "model_kind"),
+    ],
+)
+def test_train_config_refuses_bad_values(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        _train_config(**overrides)
+
+
+def test_recipe_trains_the_event_head_model_only(tmp_path):
+    with pytest.raises(ValueError, match="recipe trains the event_heads model"):
+        train_recipe(
+            config=_train_config(model_kind="naive_av"),
+            model_config=TINY,
+            train_items=[("a.mp4", 0)],
+            val_items=[],
+            work_dir=tmp_path,
+        )

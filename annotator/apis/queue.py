@@ -1,0 +1,170 @@
+"""The rating queue for raters: their studies, next clip, submit, release, progress."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from annotator import selectors, services
+from annotator.apis.auth import QueueApi
+from annotator.models import Judgment, Study
+from annotator.roles import IsRater
+from config.api import BaseApi, ListApi, validated
+from config.errors import NotFoundError
+
+
+class RaterStudyListApi(ListApi):
+    permission_classes = [IsRater]
+
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Study
+            fields = ["id", "name", "instructions", "show_evidence", "created_at"]
+
+    @extend_schema(responses={status.HTTP_200_OK: OutputSerializer(many=True)})
+    def get(self, request):
+        return self.paginated(selectors.rater_studies(rater=request.user), self.OutputSerializer)
+
+
+class ClipPayloadSerializer(serializers.Serializer):
+    """The rater's view of a clip: shown labels in their fixed order, media, and evidence
+    when the study shows it. No reference labels, no decoy flags, no other answers."""
+
+    class LabelSerializer(serializers.Serializer):
+        category_id = serializers.IntegerField()
+        name = serializers.CharField()
+        position = serializers.IntegerField()
+        heads = serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="Only when evidence.label_heads is true."
+        )
+
+    class EvidenceSerializer(serializers.Serializer):
+        label_heads = serializers.BooleanField(
+            help_text="Whether each label carries the heads that proposed it; false in studies with decoys, "
+            "which no head proposes."
+        )
+        event_type = serializers.CharField(allow_blank=True)
+        instant_seconds = serializers.ListField(child=serializers.FloatField())
+        onset_seconds = serializers.ListField(child=serializers.FloatField())
+        heatmap_url = serializers.CharField(allow_null=True)
+
+    study_clip_id = serializers.IntegerField()
+    study_id = serializers.IntegerField()
+    clip_id = serializers.CharField()
+    instructions = serializers.CharField(allow_blank=True)
+    media_url = serializers.CharField()
+    spectrogram_url = serializers.CharField()
+    duration_seconds = serializers.FloatField(allow_null=True)
+    has_audio = serializers.BooleanField(allow_null=True)
+    labels = LabelSerializer(many=True)
+    evidence = EvidenceSerializer(allow_null=True)
+
+
+class StudyClipNextApi(QueueApi):
+    """The rater's next clip in a study (their open reservation first); 204 when done."""
+
+    class OutputSerializer(ClipPayloadSerializer):
+        pass
+
+    @extend_schema(
+        responses={
+            status.HTTP_200_OK: OutputSerializer,
+            status.HTTP_204_NO_CONTENT: OpenApiResponse(description="Nothing left for this rater."),
+        }
+    )
+    def get(self, request, study_id: int):
+        try:
+            study = selectors.study_get(study_id=study_id)
+        except NotFoundError:  # the same answer as for a study the rater is not in
+            raise NotFoundError(f"Study {study_id} does not exist or you are not rating it.") from None
+        study_clip = services.clip_next_for_rater(study=study, rater=request.user)
+        if study_clip is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        # The payload is built from an allow-list of plain values already (the schema above
+        # documents it; a test holds the two together), so it is sent as it is.
+        return Response(selectors.study_clip_payload(study_clip=study_clip), status=status.HTTP_200_OK)
+
+
+class StudyClipDetailApi(BaseApi):
+    """A clip the rater holds or rated (or, for its study's owner, any of its clips)."""
+
+    class OutputSerializer(ClipPayloadSerializer):
+        pass
+
+    @extend_schema(responses={status.HTTP_200_OK: OutputSerializer})
+    def get(self, request, study_clip_id: int):
+        study_clip = selectors.study_clip_for_rater(rater=request.user, study_clip_id=study_clip_id)
+        payload = selectors.study_clip_payload(study_clip=study_clip)
+        return Response(self.OutputSerializer(payload).data, status=status.HTTP_200_OK)
+
+
+class RatingSubmitApi(QueueApi):
+    class InputSerializer(serializers.Serializer):
+        answers = serializers.DictField(
+            child=serializers.ChoiceField(choices=Judgment.Answer.choices),
+            required=False,
+            default=dict,
+            help_text="Shown label's category id -> present / absent / unsure; every shown label.",
+        )
+        added = serializers.ListField(
+            child=serializers.IntegerField(min_value=1),
+            required=False,
+            default=list,
+            help_text="Category ids the rater adds from the taxonomy (stored as present).",
+        )
+        seconds_spent = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0)
+        skipped = serializers.BooleanField(required=False, default=False)
+
+    class OutputSerializer(serializers.Serializer):
+        class JudgmentSerializer(serializers.Serializer):
+            category_id = serializers.IntegerField()
+            answer = serializers.ChoiceField(choices=Judgment.Answer.choices)
+            added_by_rater = serializers.BooleanField()
+
+        id = serializers.IntegerField()
+        study_clip_id = serializers.IntegerField()
+        skipped = serializers.BooleanField()
+        seconds_spent = serializers.FloatField(allow_null=True)
+        submitted_at = serializers.DateTimeField()
+        judgments = JudgmentSerializer(many=True, source="judgments.all")
+
+    @extend_schema(request=InputSerializer, responses={status.HTTP_200_OK: OutputSerializer})
+    def post(self, request, study_clip_id: int):
+        data = validated(self.InputSerializer, request.data)
+        study_clip = selectors.study_clip_for_rater(rater=request.user, study_clip_id=study_clip_id)
+        rating = services.rating_submit(
+            study_clip=study_clip,
+            rater=request.user,
+            answers=data["answers"],
+            added_category_ids=data["added"],
+            seconds_spent=data["seconds_spent"],
+            skipped=data["skipped"],
+        )
+        return Response(selectors.rating_payload(rating=rating), status=status.HTTP_200_OK)
+
+
+class ReservationReleaseApi(BaseApi):
+    """Hand a reserved clip back to the pool without rating it."""
+
+    permission_classes = [IsRater]
+
+    @extend_schema(request=None, responses={status.HTTP_204_NO_CONTENT: OpenApiResponse(description="Released.")})
+    def post(self, request, study_clip_id: int):
+        study_clip = selectors.study_clip_for_rater(rater=request.user, study_clip_id=study_clip_id)
+        services.reservation_release(study_clip=study_clip, rater=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RaterProgressApi(BaseApi):
+    permission_classes = [IsRater]
+
+    class OutputSerializer(serializers.Serializer):
+        done = serializers.IntegerField()
+        skipped = serializers.IntegerField()
+        available = serializers.IntegerField()
+        total = serializers.IntegerField()
+
+    @extend_schema(responses={status.HTTP_200_OK: OutputSerializer})
+    def get(self, request, study_id: int):
+        study = selectors.study_for_rater(rater=request.user, study_id=study_id)
+        progress = selectors.rater_progress(study=study, rater=request.user)
+        return Response(self.OutputSerializer(progress).data, status=status.HTTP_200_OK)

@@ -1,0 +1,205 @@
+"""Progress: how far a study is, as its rater and its researcher see it, and the flat
+judgment rows evaluation works from."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from annotator.models import Judgment, Rating, Reservation, Study, StudyClip, StudyClipLabel
+
+
+def rater_progress(*, study: Study, rater, now: datetime | None = None) -> dict:
+    """done: clips the rater rated or skipped; available: clips they could still be served
+    (their own reservation included); total: clips in the study. One statement that walks
+    the study's index once and the rater's own ratings, not every clip's ratings:
+    available = clips below the overlap - those the rater rated or skipped - those others'
+    live reservations fill (the last two never overlap)."""
+    now = now or timezone.now()
+    overlap = study.raters_per_clip
+    clips = StudyClip.objects.filter(study=study).order_by()
+    below = clips.filter(completed_count__lt=overlap)
+    mine = Rating.objects.filter(study_clip__study=study, rater=rater).order_by()
+    filled_by_others = (
+        below.filter(pk__in=_study_clips_held_by_others(rater=rater, now=now))
+        .alias(mine=_rated_by(rater=rater), load=F("completed_count") + _held_by_others(rater=rater, now=now))
+        .filter(mine=0, load__gte=overlap)
+    )
+    total, done, skipped, available = (
+        Study.objects.filter(pk=study.pk)
+        .values_list(
+            _SubqueryCount(clips.values("pk")),
+            _SubqueryCount(mine.values("pk")),
+            _SubqueryCount(mine.filter(skipped=True).values("pk")),
+            _SubqueryCount(below.values("pk"))
+            - _SubqueryCount(mine.filter(study_clip__completed_count__lt=overlap).values("pk"))
+            - _SubqueryCount(filled_by_others.values("pk")),
+        )
+        .order_by()
+        .get()
+    )
+    return {"done": done, "skipped": skipped, "available": available, "total": total}
+
+
+class _SubqueryCount(Subquery):
+    """COUNT(*) of a queryset's rows as a scalar subquery. Correlated through OuterRef it is
+    one index probe per outer row, a plan that holds whatever the table statistics say (a
+    NOT EXISTS becomes an anti-join, which stale statistics can make walk a whole table)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
+def _held_by_others(*, rater, now: datetime) -> _SubqueryCount:
+    """A study clip's live reservations held by raters other than `rater` (per outer row)."""
+    reservations = Reservation.objects.filter(study_clip=OuterRef("pk"), expires_at__gt=now).exclude(rater=rater)
+    return _SubqueryCount(reservations.values("pk"))
+
+
+def _rated_by(*, rater) -> _SubqueryCount:
+    """1 when `rater` rated or skipped the outer study clip, else 0."""
+    return _SubqueryCount(Rating.objects.filter(study_clip=OuterRef("pk"), rater=rater).order_by().values("pk"))
+
+
+def _study_clips_held_by_others(*, rater, now: datetime) -> QuerySet:
+    """Ids of the study clips other raters hold live reservations on (a handful)."""
+    return Reservation.objects.filter(expires_at__gt=now).exclude(rater=rater).values("study_clip_id")
+
+
+def study_progress(*, study: Study, now: datetime | None = None) -> dict:
+    """Totals, one row per rater (done, skipped, median seconds per completed clip, live
+    reservations) and one row per clip (completed, skipped, reserved, still needed)."""
+    now = now or timezone.now()
+    overlap = study.raters_per_clip
+    clip_rows = [
+        {
+            "study_clip_id": row["pk"],
+            "clip_id": row["clip__clip_id"],
+            "position": row["position"],
+            "is_gold": row["is_gold"],
+            "completed": row["completed"],
+            "skipped": row["skipped"],
+            "reserved": row["reserved"],
+            "needed": max(overlap - row["completed"], 0),
+        }
+        for row in StudyClip.objects.filter(study=study)
+        .annotate(
+            completed=Count("ratings", filter=Q(ratings__skipped=False)),
+            skipped=Count("ratings", filter=Q(ratings__skipped=True)),
+            reserved=_SubqueryCount(
+                Reservation.objects.filter(study_clip=OuterRef("pk"), expires_at__gt=now).values("pk")
+            ),
+        )
+        .order_by("position")
+        .values("pk", "clip__clip_id", "position", "is_gold", "completed", "skipped", "reserved")
+    ]
+    rater_rows = _rater_rows(study=study, now=now)
+    needed = len(clip_rows) * overlap
+    completed = sum(min(row["completed"], overlap) for row in clip_rows)
+    return {
+        "study_id": study.pk,
+        "status": study.status,
+        "totals": {
+            "clips": len(clip_rows),
+            "gold_clips": sum(row["is_gold"] for row in clip_rows),
+            "raters": len(rater_rows),
+            "raters_per_clip": overlap,
+            "ratings_needed": needed,
+            "ratings_completed": completed,
+            "ratings_skipped": sum(row["skipped"] for row in clip_rows),
+            "reserved": sum(row["reserved"] for row in clip_rows),
+            "clips_complete": sum(row["completed"] >= overlap for row in clip_rows),
+            "fraction_complete": completed / needed if needed else 0.0,
+        },
+        "raters": rater_rows,
+        "clips": clip_rows,
+    }
+
+
+def _rater_rows(*, study: Study, now: datetime) -> list[dict]:
+    done: dict[int, int] = defaultdict(int)
+    skipped: dict[int, int] = defaultdict(int)
+    seconds: dict[int, list[float]] = defaultdict(list)
+    for rater_pk, was_skipped, spent in Rating.objects.filter(study_clip__study=study).values_list(
+        "rater_id", "skipped", "seconds_spent"
+    ):
+        if was_skipped:
+            skipped[rater_pk] += 1
+            continue
+        done[rater_pk] += 1
+        if spent is not None:
+            seconds[rater_pk].append(spent)
+    reserved = dict(
+        Reservation.objects.filter(study_clip__study=study, expires_at__gt=now)
+        .values_list("rater_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    members = dict(study.raters.values_list("pk", "username"))
+    extra = (set(done) | set(skipped)) - set(members)
+    if extra:  # raters removed from the pool keep their rows
+        members.update(study.raters.model.objects.filter(pk__in=extra).values_list("pk", "username"))
+    return [
+        {
+            "rater_id": pk,
+            "username": username,
+            "done": done.get(pk, 0),
+            "skipped": skipped.get(pk, 0),
+            "reserved": reserved.get(pk, 0),
+            "median_seconds": statistics.median(seconds[pk]) if seconds.get(pk) else None,
+        }
+        for pk, username in sorted(members.items(), key=lambda item: item[1])
+    ]
+
+
+def study_judgments(*, study: Study) -> list[dict]:
+    """Flat rows for evaluation, one per judgment plus one per skipped rating (category_id,
+    category_name and answer None). is_decoy marks shown decoys; added labels have
+    added_by_rater. clip_id is the Clip's primary key, clip_name its dataset id."""
+    decoys = set(
+        StudyClipLabel.objects.filter(study_clip__study=study, is_decoy=True).values_list(
+            "study_clip_id", "category_id"
+        )
+    )
+    rating_fields = {
+        "rating_id": "rating_id",
+        "study_clip_id": "rating__study_clip_id",
+        "clip_id": "rating__study_clip__clip_id",
+        "clip_name": "rating__study_clip__clip__clip_id",
+        "rater_id": "rating__rater_id",
+        "is_gold": "rating__study_clip__is_gold",
+        "skipped": "rating__skipped",
+        "seconds_spent": "rating__seconds_spent",
+    }
+    judgments = (
+        Judgment.objects.filter(rating__study_clip__study=study)
+        .order_by("rating__study_clip__position", "rating__rater_id", "category_id")
+        .values(*rating_fields.values(), "category_id", "category__name", "answer", "added_by_rater")
+    )
+    rows = []
+    for judgment in judgments:
+        row = {key: judgment[field] for key, field in rating_fields.items()}
+        row.update(
+            category_id=judgment["category_id"],
+            category_name=judgment["category__name"],
+            answer=judgment["answer"],
+            added_by_rater=judgment["added_by_rater"],
+            is_decoy=(row["study_clip_id"], judgment["category_id"]) in decoys,
+        )
+        rows.append(row)
+    skipped_fields = {key: field.removeprefix("rating__") for key, field in rating_fields.items()}
+    skipped_fields["rating_id"] = "pk"
+    skipped = (
+        Rating.objects.filter(study_clip__study=study, skipped=True)
+        .order_by("study_clip__position", "rater_id")
+        .values(*skipped_fields.values())
+    )
+    for rating in skipped:
+        row = {key: rating[field] for key, field in skipped_fields.items()}
+        row.update(category_id=None, category_name=None, answer=None, added_by_rater=False, is_decoy=False)
+        rows.append(row)
+    return rows

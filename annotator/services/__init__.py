@@ -1,0 +1,41 @@
+"""Write paths of the annotator: creating studies, serving the rating queue, storing ratings.
+
+One module per concern; every service is re-exported here, so callers write
+`services.<name>(...)`:
+- studies: creation (sampling, gold clips, shown labels), raters, closing
+- queue: next clip (reserve), release, the completed_count ordering hint; its docstring
+  states the queue's concurrency rule
+- ratings: submit
+- sharing: a dataset's owner and the researchers it is shared with
+
+`next` and `submit` run on every rater click: their statements are few and none grows with
+the study's size.
+"""
+
+from annotator.services.queue import (
+    CANDIDATES_PER_PASS,
+    QUEUE_PASSES,
+    clip_next_for_rater,
+    reservation_release,
+    study_clip_counts_refresh,
+)
+from annotator.services.ratings import ANSWERS, MAX_SECONDS_SPENT, rating_submit
+from annotator.services.sharing import dataset_claim, dataset_owner_set, dataset_share
+from annotator.services.studies import study_add_raters, study_close, study_create
+
+__all__ = [
+    "ANSWERS",
+    "CANDIDATES_PER_PASS",
+    "MAX_SECONDS_SPENT",
+    "QUEUE_PASSES",
+    "clip_next_for_rater",
+    "dataset_claim",
+    "dataset_owner_set",
+    "dataset_share",
+    "rating_submit",
+    "reservation_release",
+    "study_add_raters",
+    "study_clip_counts_refresh",
+    "study_close",
+    "study_create",
+]

@@ -1,0 +1,94 @@
+"""A study's evaluation: its tables, plots and multi-labelled dataset."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from annotator import selectors as annotator_selectors
+from annotator.models import Study
+from config.api import ResearcherApi, ResearcherListApi
+from config.errors import NotFoundError
+from evaluation import exporters, services
+from evaluation.apis.files import FileApi, computed, file_response, plot_file, table_file
+from evaluation.apis.schema import (
+    NOT_FOUND,
+    EvaluationOutputSerializer,
+    current_payload,
+    file_schema,
+    fmt_parameter,
+    plot_schema,
+    table_schema,
+)
+
+
+class StudyListApi(ResearcherListApi):
+    """The studies the user may evaluate, newest first."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        dataset = serializers.CharField(source="dataset.name")
+        status = serializers.ChoiceField(choices=Study.Status.choices)
+        sample_size = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "EvaluationStudyListOutput"  # annotator has a StudyListApi too
+
+    @extend_schema(operation_id="evaluation_studies_list", responses=OutputSerializer(many=True))
+    def get(self, request):
+        return self.paginated(annotator_selectors.studies_for_researcher(user=request.user), self.OutputSerializer)
+
+
+class StudyEvaluationApi(ResearcherApi):
+    """Every table of a study (computed now when small, else the newest background result)."""
+
+    @extend_schema(
+        operation_id="evaluation_studies_retrieve",
+        responses={status.HTTP_200_OK: EvaluationOutputSerializer, status.HTTP_404_NOT_FOUND: NOT_FOUND},
+    )
+    def get(self, request, study_id: int):
+        study = annotator_selectors.study_for_researcher(user=request.user, study_id=study_id)
+        return Response(current_payload(services.study_current(study=study)))
+
+
+class StudyTableApi(FileApi):
+    """One table of a study as a file."""
+
+    @table_schema("evaluation_studies_tables_retrieve")
+    def get(self, request, study_id: int, key: str, fmt: str):
+        study = annotator_selectors.study_for_researcher(user=request.user, study_id=study_id)
+        return table_file(computed(services.study_current(study=study)), key, fmt, f"study-{study.pk}")
+
+
+class StudyPlotApi(FileApi):
+    """One plot of a study as an image."""
+
+    @plot_schema("evaluation_studies_plots_retrieve")
+    def get(self, request, study_id: int, key: str, fmt: str):
+        study = annotator_selectors.study_for_researcher(user=request.user, study_id=study_id)
+        return plot_file(computed(services.study_current(study=study)), key, fmt, f"study-{study.pk}")
+
+
+class StudyDatasetApi(FileApi):
+    """The multi-labelled dataset (``?all=1`` lists rejected labels too)."""
+
+    @file_schema(
+        "evaluation_studies_dataset_retrieve",
+        exporters.DATASET_FORMATS.values(),
+        "The dataset as CSV or JSON.",
+        parameters=[
+            fmt_parameter(exporters.DATASET_FORMATS),
+            OpenApiParameter("all", OpenApiTypes.STR, enum=["1"], description="1: list rejected labels too."),
+        ],
+    )
+    def get(self, request, study_id: int, fmt: str):
+        study = annotator_selectors.study_for_researcher(user=request.user, study_id=study_id)
+        if fmt not in exporters.DATASET_FORMATS:
+            raise NotFoundError(f"Unknown dataset format {fmt!r}; use csv or json.")
+        body = services.study_dataset_export(
+            study=study, fmt=fmt, include_rejected=request.query_params.get("all") == "1"
+        )
+        return file_response(
+            body, f"{exporters.DATASET_FORMATS[fmt]}; charset=utf-8", f"study-{study.pk}-dataset.{fmt}"
+        )

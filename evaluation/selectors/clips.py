@@ -1,0 +1,74 @@
+"""Clips and categories as arrays: the clip table every study and run loads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from annotator.selectors import judgments as annotator_judgments
+
+if TYPE_CHECKING:
+    from annotator.models import Dataset
+
+
+def taxonomy_categories(*, dataset: Dataset) -> tuple[list[str], dict[int, int]]:
+    """Category names by model index, and category pk -> index, for a dataset's taxonomy."""
+    rows = annotator_judgments.taxonomy_category_rows(taxonomy_id=dataset.taxonomy_id)
+    size = (max(index for _, index, _ in rows) + 1) if rows else 0
+    names = [""] * size
+    for _, index, name in rows:
+        names[index] = name
+    return names, {pk: index for pk, index, _ in rows}
+
+
+@dataclass(frozen=True)
+class ClipTable:
+    """Metadata and original labels of N clips, in a fixed order."""
+
+    pks: np.ndarray  # (N,) Clip primary keys
+    clip_ids: list[str]
+    youtube_ids: list[str]
+    starts: list[int | None]
+    original: np.ndarray  # (N, C) bool: the clips' original labels
+
+    def index_of(self) -> dict[int, int]:
+        return {int(pk): n for n, pk in enumerate(self.pks)}
+
+
+def clip_table(*, clip_pks: Sequence[int], num_classes: int, category_index: dict[int, int]) -> ClipTable:
+    pk_list = [int(pk) for pk in clip_pks]
+    pks = np.asarray(pk_list, dtype=np.int64)
+    position = {pk: n for n, pk in enumerate(pk_list)}
+    meta = {
+        pk: (clip_id, youtube_id, start)
+        for pk, clip_id, youtube_id, start in annotator_judgments.clip_metadata_rows(clip_pks=pk_list)
+    }
+    original = np.zeros((len(pks), num_classes), dtype=bool)
+    for clip_pk, category_pk in annotator_judgments.clip_label_rows(clip_pks=pk_list):
+        original[position[clip_pk], category_index[category_pk]] = True
+    return ClipTable(
+        pks=pks,
+        clip_ids=[meta[int(pk)][0] for pk in pks],
+        youtube_ids=[meta[int(pk)][1] for pk in pks],
+        starts=[_seconds_as_written(meta[int(pk)][2]) for pk in pks],
+        original=original,
+    )
+
+
+def _seconds_as_written(seconds: float | None) -> int | float | None:
+    """Whole seconds as an integer, so exports write `30`, not `30.0`; LLP's `101.8` stays."""
+    return int(seconds) if seconds is not None and float(seconds).is_integer() else seconds
+
+
+def clip_subset(table: ClipTable, keep: np.ndarray) -> ClipTable:
+    idx = np.flatnonzero(keep)
+    return ClipTable(
+        pks=table.pks[idx],
+        clip_ids=[table.clip_ids[i] for i in idx],
+        youtube_ids=[table.youtube_ids[i] for i in idx],
+        starts=[table.starts[i] for i in idx],
+        original=table.original[idx],
+    )
