@@ -259,6 +259,7 @@ def seed(*, studies: int, raters: int, clips: int) -> tuple[list[int], list[str]
     researcher_group, _ = Group.objects.get_or_create(name=roles.RESEARCHER)
     owner = User.objects.create(username="bench-owner")
     owner.groups.add(researcher_group)
+    Dataset.objects.filter(pk=dataset.pk).update(owner=owner)  # studies may only use their owner's datasets
     pool = []
     for i in range(raters):
         rater = User.objects.create(username=f"bench-rater{i:02d}")
