@@ -44,6 +44,17 @@ def user_is_admin(user) -> bool:
     return user_has_role(user, ADMIN)
 
 
+def require_researchers(users) -> None:
+    """Refuse (ApplicationError naming them) users who are not researchers, e.g. in a share."""
+    from config.errors import ApplicationError
+
+    not_researchers = sorted(str(user) for user in users if not user_is_researcher(user))
+    if not_researchers:
+        raise ApplicationError(
+            f"Not researchers: {', '.join(not_researchers)}.", extra={"not_researchers": not_researchers}
+        )
+
+
 def role_context(request) -> dict:
     """Template context: which parts of the navigation this user may see."""
     user = getattr(request, "user", None)

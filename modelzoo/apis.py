@@ -3,11 +3,11 @@ and the predictions of a run. A researcher reaches their own runs and those shar
 (an admin every run); any other id is a 404. One APIView per operation; they call selectors
 and services only. Errors answer the project's envelope (``config.errors``)."""
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from annotator.apis.catalog import ShareInputSerializer
 from annotator.selectors import dataset_for_researcher
 from config.api import ResearcherApi, ResearcherListApi, error_response, validated
 from modelzoo import selectors, services
@@ -186,10 +186,7 @@ class ModelRunShareApi(ResearcherApi):
     """Let named researchers use a run (its creator or an admin only): they see it, its
     checkpoint path and predictions, evaluate it and predict with its model."""
 
-    class InputSerializer(serializers.Serializer):
-        researchers = serializers.SlugRelatedField(
-            slug_field="username", queryset=get_user_model().objects.all(), many=True, allow_empty=False
-        )
+    InputSerializer = ShareInputSerializer
 
     class OutputSerializer(serializers.ModelSerializer):
         created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)

@@ -127,14 +127,19 @@ class ProposalSetListApi(ResearcherListApi):
         return self.paginated(sets, self.OutputSerializer)
 
 
+class ShareInputSerializer(serializers.Serializer):
+    """Whom to share an object with (datasets here, model runs in modelzoo): usernames."""
+
+    researchers = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all(), many=True, allow_empty=False
+    )
+
+
 class DatasetShareApi(ResearcherApi):
     """Let named researchers use a dataset (its owner or an admin only): they see it, its clips
     and proposal sets, and may build studies and model runs on it."""
 
-    class InputSerializer(serializers.Serializer):
-        researchers = serializers.SlugRelatedField(
-            slug_field="username", queryset=get_user_model().objects.all(), many=True, allow_empty=False
-        )
+    InputSerializer = ShareInputSerializer
 
     class OutputSerializer(serializers.ModelSerializer):
         owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)

@@ -11,26 +11,18 @@ from django.db import transaction
 
 from annotator import roles
 from annotator.models import Dataset
-from config.errors import ApplicationError, ConflictError
+from config.errors import ConflictError
 
 logger = logging.getLogger(__name__)
 
 User = AbstractBaseUser
 
 
-def _require_researchers(users: Sequence[User]) -> None:
-    not_researchers = sorted(str(user) for user in users if not roles.user_is_researcher(user))
-    if not_researchers:
-        raise ApplicationError(
-            f"Not researchers: {', '.join(not_researchers)}.", extra={"not_researchers": not_researchers}
-        )
-
-
 def dataset_owner_set(*, dataset: Dataset, owner: User, replace: bool = False) -> Dataset:
     """Make `owner` (a researcher) the owner of `dataset`. A dataset another researcher owns
     keeps its owner (ConflictError) unless `replace`: an import names who owns what it
     creates, it does not take over someone else's dataset."""
-    _require_researchers([owner])
+    roles.require_researchers([owner])
     with transaction.atomic():
         current = Dataset.objects.select_for_update().get(pk=dataset.pk)
         if current.owner_id not in (None, owner.pk) and not replace:
@@ -55,7 +47,7 @@ def dataset_claim(*, name: str, owner: User) -> Dataset | None:
 def dataset_share(*, dataset: Dataset, researchers: Sequence[User]) -> Dataset:
     """Let `researchers` use `dataset` (list it, browse its clips, build studies and runs on
     it). Its owner needs no share; researchers it is shared with already stay."""
-    _require_researchers(researchers)
+    roles.require_researchers(researchers)
     added = [user for user in researchers if user.pk != dataset.owner_id]
     dataset.shared_with.add(*added)
     logger.info("dataset %s shared with %s", dataset.name, ", ".join(sorted(map(str, added))) or "nobody new")

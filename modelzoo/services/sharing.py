@@ -7,7 +7,6 @@ import logging
 from collections.abc import Sequence
 
 from annotator import roles
-from config.errors import ApplicationError
 from modelzoo.models import ModelRun
 
 logger = logging.getLogger(__name__)
@@ -16,11 +15,7 @@ logger = logging.getLogger(__name__)
 def model_run_share(*, run: ModelRun, researchers: Sequence) -> ModelRun:
     """Let ``researchers`` use ``run``: see it with its checkpoint and predictions, evaluate it,
     predict with its model. Its creator needs no share; those it is shared with already stay."""
-    not_researchers = sorted(str(user) for user in researchers if not roles.user_is_researcher(user))
-    if not_researchers:
-        raise ApplicationError(
-            f"Not researchers: {', '.join(not_researchers)}.", extra={"not_researchers": not_researchers}
-        )
+    roles.require_researchers(researchers)
     added = [user for user in researchers if user.pk != run.created_by_id]
     run.shared_with.add(*added)
     logger.info("run %s shared with %s", run.pk, ", ".join(sorted(map(str, added))) or "nobody new")
