@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+import config.converters  # noqa: F401  (registers the <id:...> converter)
 from annotator import apis
 
 app_name = "annotator-api"
@@ -11,21 +12,21 @@ urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="me"),
     path("me/studies/", apis.RaterStudyListApi.as_view(), name="rater-studies"),
     path("datasets/", apis.DatasetListApi.as_view(), name="dataset-list"),
-    path("datasets/<int:dataset_id>/", apis.DatasetDetailApi.as_view(), name="dataset-detail"),
-    path("datasets/<int:dataset_id>/share/", apis.DatasetShareApi.as_view(), name="dataset-share"),
+    path("datasets/<id:dataset_id>/", apis.DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("datasets/<id:dataset_id>/share/", apis.DatasetShareApi.as_view(), name="dataset-share"),
     path("clips/", apis.ClipListApi.as_view(), name="clip-list"),
-    path("clips/<int:clip_id>/", apis.ClipDetailApi.as_view(), name="clip-detail"),
+    path("clips/<id:clip_id>/", apis.ClipDetailApi.as_view(), name="clip-detail"),
     path("proposal-sets/", apis.ProposalSetListApi.as_view(), name="proposal-set-list"),
     path("studies/", apis.StudyListApi.as_view(), name="study-list"),
     path("studies/create/", apis.StudyCreateApi.as_view(), name="study-create"),
-    path("studies/<int:study_id>/", apis.StudyDetailApi.as_view(), name="study-detail"),
-    path("studies/<int:study_id>/close/", apis.StudyCloseApi.as_view(), name="study-close"),
-    path("studies/<int:study_id>/raters/", apis.StudyRatersAddApi.as_view(), name="study-raters-add"),
-    path("studies/<int:study_id>/progress/", apis.StudyProgressApi.as_view(), name="study-progress"),
-    path("studies/<int:study_id>/judgments/", apis.StudyJudgmentListApi.as_view(), name="study-judgments"),
-    path("studies/<int:study_id>/next/", apis.StudyClipNextApi.as_view(), name="study-next"),
-    path("studies/<int:study_id>/my-progress/", apis.RaterProgressApi.as_view(), name="rater-progress"),
-    path("study-clips/<int:study_clip_id>/", apis.StudyClipDetailApi.as_view(), name="study-clip-detail"),
-    path("study-clips/<int:study_clip_id>/submit/", apis.RatingSubmitApi.as_view(), name="rating-submit"),
-    path("study-clips/<int:study_clip_id>/release/", apis.ReservationReleaseApi.as_view(), name="reservation-release"),
+    path("studies/<id:study_id>/", apis.StudyDetailApi.as_view(), name="study-detail"),
+    path("studies/<id:study_id>/close/", apis.StudyCloseApi.as_view(), name="study-close"),
+    path("studies/<id:study_id>/raters/", apis.StudyRatersAddApi.as_view(), name="study-raters-add"),
+    path("studies/<id:study_id>/progress/", apis.StudyProgressApi.as_view(), name="study-progress"),
+    path("studies/<id:study_id>/judgments/", apis.StudyJudgmentListApi.as_view(), name="study-judgments"),
+    path("studies/<id:study_id>/next/", apis.StudyClipNextApi.as_view(), name="study-next"),
+    path("studies/<id:study_id>/my-progress/", apis.RaterProgressApi.as_view(), name="rater-progress"),
+    path("study-clips/<id:study_clip_id>/", apis.StudyClipDetailApi.as_view(), name="study-clip-detail"),
+    path("study-clips/<id:study_clip_id>/submit/", apis.RatingSubmitApi.as_view(), name="rating-submit"),
+    path("study-clips/<id:study_clip_id>/release/", apis.ReservationReleaseApi.as_view(), name="reservation-release"),
 ]

@@ -2,19 +2,20 @@
 
 from django.urls import path
 
+import config.converters  # noqa: F401  (registers the <id:...> converter)
 from annotator import views
 
 app_name = "annotator"
 urlpatterns = [
     path("rate/", views.RaterHomeView.as_view(), name="rater-home"),
-    path("rate/<int:study_id>/", views.RatePageView.as_view(), name="rate"),
-    path("rate/<int:study_id>/categories", views.CategorySuggestView.as_view(), name="rate-categories"),
+    path("rate/<id:study_id>/", views.RatePageView.as_view(), name="rate"),
+    path("rate/<id:study_id>/categories", views.CategorySuggestView.as_view(), name="rate-categories"),
     path("studies/", views.StudyListView.as_view(), name="study-list"),
     path("studies/new/", views.StudyCreateView.as_view(), name="study-create"),
-    path("studies/<int:study_id>/", views.StudyDetailView.as_view(), name="study-detail"),
-    path("media/clips/<int:study_clip_id>/", views.ClipMediaView.as_view(), name="clip-media"),
+    path("studies/<id:study_id>/", views.StudyDetailView.as_view(), name="study-detail"),
+    path("media/clips/<id:study_clip_id>/", views.ClipMediaView.as_view(), name="clip-media"),
     path(
-        "media/clips/<int:study_clip_id>/spectrogram.json", views.ClipSpectrogramView.as_view(), name="clip-spectrogram"
+        "media/clips/<id:study_clip_id>/spectrogram.json", views.ClipSpectrogramView.as_view(), name="clip-spectrogram"
     ),
-    path("media/clips/<int:study_clip_id>/heatmap.png", views.ClipHeatmapView.as_view(), name="clip-heatmap"),
+    path("media/clips/<id:study_clip_id>/heatmap.png", views.ClipHeatmapView.as_view(), name="clip-heatmap"),
 ]

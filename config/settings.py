@@ -129,6 +129,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Route ids (config.converters): the schema states their range, so clients and the
+    # fuzzer know a larger number is refused.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}},
     # Fields of one name ("status", "kind") with different choices: one enum name each.
     "ENUM_NAME_OVERRIDES": {
         "StudyStatusEnum": "annotator.models.Study.Status",

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import config.converters  # noqa: F401  (registers the <id:...> converter)
 from evaluation import views
 
 app_name = "evaluation"
@@ -20,15 +21,15 @@ def _target_routes(prefix: str, name: str, kind: str) -> list:
 
 urlpatterns = [
     path("", views.IndexView.as_view(), name="index"),
-    *_target_routes("studies/<int:study_id>/", "study", "study"),
-    path("studies/<int:study_id>/dataset.<slug:fmt>", views.StudyDatasetView.as_view(), name="study-dataset"),
+    *_target_routes("studies/<id:study_id>/", "study", "study"),
+    path("studies/<id:study_id>/dataset.<slug:fmt>", views.StudyDatasetView.as_view(), name="study-dataset"),
     *_target_routes("runs/compare/", "compare", "compare"),
-    *_target_routes("runs/<int:run_id>/", "run", "run"),
+    *_target_routes("runs/<id:run_id>/", "run", "run"),
     path(
-        "runs/<int:run_id>/retarget/<slug:target_name>.<slug:fmt>",
+        "runs/<id:run_id>/retarget/<slug:target_name>.<slug:fmt>",
         views.RunRetargetView.as_view(),
         name="run-retarget",
     ),
-    path("reports/<int:report_id>/", views.ReportView.as_view(), name="report"),
-    path("reports/<int:report_id>/files/<str:name>", views.ReportFileView.as_view(), name="report-file"),
+    path("reports/<id:report_id>/", views.ReportView.as_view(), name="report"),
+    path("reports/<id:report_id>/files/<str:name>", views.ReportFileView.as_view(), name="report-file"),
 ]
