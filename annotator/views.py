@@ -4,11 +4,14 @@ Thin views: each one checks the role, calls a selector or service and renders th
 Who may see which clip is decided by `selectors.study_clip_for_rater`.
 """
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 
 from annotator import catalog, selectors, services
@@ -20,6 +23,7 @@ from annotator.spectrogram import SpectrogramError, spectrogram_for_clip
 from config.errors import ApplicationError, NotFoundError
 
 CATEGORY_SUGGESTIONS = 10
+logger = logging.getLogger(__name__)
 
 
 def _with_percent(progress: dict) -> dict:
@@ -57,23 +61,63 @@ class RaterHomeView(RaterRequiredMixin, View):
 
 
 class RatePageView(RaterRequiredMixin, View):
-    """The next clip of the rater's queue (their live reservation first), or 'nothing left'."""
+    """The rate page. GET never changes the queue (a cross-site image or a prefetch must not
+    tie clips up): it shows the clip the rater holds a live reservation for, or, holding
+    none, a page whose form asks for the next one (rater.js sends it at once), or the done
+    page. POST reserves the next clip and answers 303 to the GET, renders the done page when
+    nothing is left, or sends the rater to their studies with the reason (closed, busy)."""
 
     def get(self, request: HttpRequest, study_id: int) -> HttpResponse:
-        study = _rater_study(request, study_id)
+        study = _queue_study(request, study_id)
+        state = selectors.rater_queue_state(study=study, rater=request.user, now=timezone.now())
+        if not state.is_member:
+            raise Http404(f"Study {study_id} does not exist or you are not rating it.")
         try:
-            study_clip = services.clip_next_for_rater(study=study, rater=request.user)
+            services.require_active(study=study)
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect("annotator:rater-home")
         progress = _with_percent(selectors.rater_progress(study=study, rater=request.user))
         context = {"study": study, "progress": progress}
-        if study_clip is None:
-            return render(request, "annotator/rate_done.html", context)
+        if state.held_study_clip_id is None:
+            template = "annotator/rate_start.html" if progress["available"] else "annotator/rate_done.html"
+            return render(request, template, context)
+        study_clip = selectors.study_clip_get(study_clip_id=state.held_study_clip_id, related=("clip",))
+        study_clip.study = study
         payload = selectors.study_clip_payload(study_clip=study_clip)
         context["page"] = rater_page_config(study=study, payload=payload)
         context["first_clip"] = progress["done"] == 0
         return render(request, "annotator/rate.html", context)
+
+    def post(self, request: HttpRequest, study_id: int) -> HttpResponse:
+        study = _queue_study(request, study_id)
+        try:
+            study_clip = services.clip_next_for_rater(study=study, rater=request.user)
+        except NotFoundError as exc:
+            raise Http404(exc.message) from exc
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return _see_other(reverse("annotator:rater-home"))
+        if study_clip is None:
+            progress = _with_percent(selectors.rater_progress(study=study, rater=request.user))
+            return render(request, "annotator/rate_done.html", {"study": study, "progress": progress})
+        return _see_other(reverse("annotator:rate", args=[study.pk]))
+
+
+def _queue_study(request: HttpRequest, study_id: int):
+    """The study by id, closed ones included (the queue says why it serves nothing): whether
+    the rater is in it is the queue's check."""
+    try:
+        return selectors.study_get(study_id=study_id)
+    except NotFoundError:  # the same answer as for a study the rater is not in
+        raise Http404(f"Study {study_id} does not exist or you are not rating it.") from None
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    """303: after a POST the browser GETs the page (a reload then sends nothing again)."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
 
 
 def rater_page_config(*, study, payload: dict) -> dict:
@@ -88,7 +132,8 @@ def rater_page_config(*, study, payload: dict) -> dict:
         "media_url": payload["media_url"],
         "spectrogram_url": payload["spectrogram_url"],
         "categories_url": reverse("annotator:rate-categories", args=[study.pk]),
-        # The page submits to the REST endpoint API clients use, then loads the next clip.
+        # The page submits to the REST endpoint API clients use, then POSTs next_url (the
+        # page's hidden form) for the next clip.
         "submit_url": reverse("annotator-api:rating-submit", args=[payload["study_clip_id"]]),
         "next_url": reverse("annotator:rate", args=[study.pk]),
         "labels": labels,
@@ -187,7 +232,10 @@ class ClipSpectrogramView(LoginRequiredMixin, View):
         except MediaPathError as exc:
             raise Http404("This clip's media file is not available.") from exc
         except SpectrogramError as exc:
-            return JsonResponse({"detail": str(exc)}, status=422)
+            # The reason names the media file, which can name the clip in its dataset
+            # (VGGSound's files are <youtube_id>_<start>.mp4): logged, not sent.
+            logger.warning("spectrogram of study clip %s failed: %s", study_clip.pk, exc)
+            return JsonResponse({"detail": "The sound picture could not be made for this clip."}, status=422)
         response = JsonResponse({key: value for key, value in document.items() if key != "source"})
         response["Cache-Control"] = "private, max-age=3600"
         return response

@@ -3,7 +3,7 @@
 Creates a fresh PostgreSQL database, migrates it, seeds it through the services (a dataset
 of clips with readable media and proposals, one study per run with 3 raters per clip,
 raters with API tokens), starts the app under gunicorn and runs N simulated raters for a
-fixed time per run: GET the next clip, optionally "think", POST the answers.
+fixed time per run: POST for the next clip (reserving it), optionally "think", POST the answers.
 
 Two modes, both printed by default:
 - saturating (think 0): every rater asks again as soon as it has its answer. With N raters
@@ -359,7 +359,7 @@ def rater_run(
     while time.time() < deadline:
         start = time.perf_counter()
         try:
-            status, content = rater.request("GET", f"/api/studies/{study_id}/next/")
+            status, content = rater.request("POST", f"/api/studies/{study_id}/next/")
         except (OSError, http.client.HTTPException) as exc:
             stats.errors[f"next {type(exc).__name__}"] += 1
             continue

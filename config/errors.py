@@ -78,13 +78,14 @@ def api_exception_handler(exc, context):
     return Response(error_body(SERVER_ERROR_MESSAGE), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-def _is_api(request) -> bool:
+def is_api_request(request) -> bool:
+    """Requests whose errors are the JSON envelope: the API's paths."""
     return request.path.startswith("/api/")
 
 
 def page_not_found(request, exception=None):
     """handler404: JSON for /api/ paths no route matches, Django's page elsewhere."""
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse(error_body("Not found."), status=status.HTTP_404_NOT_FOUND)
     from django.views.defaults import page_not_found as django_page_not_found
 
@@ -93,7 +94,7 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     """handler500: errors raised outside a DRF view (middleware, plain views) on /api/ answer JSON."""
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse(error_body(SERVER_ERROR_MESSAGE), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     from django.views.defaults import server_error as django_server_error
 

@@ -5,6 +5,7 @@ no server (kombu's filesystem transport), both under AVLABEL_DATA_DIR.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",  # failed logins and lockouts (below: Logins and API tokens)
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served here: /api/docs/ works offline
     "csp",
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.ApiBodyLimitMiddleware",  # before anything reads a body
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a lockout on the login pages into its 429 page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,6 +98,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Logins and API tokens (README, "Accounts, tokens and lockout"). django-axes counts failed
+# logins on every authenticate() with a request: the login page, the admin's and
+# POST /api/auth/token/. AxesStandaloneBackend only refuses locked-out clients; ModelBackend
+# checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AVLABEL_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AVLABEL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+# A username from one address: locking a username alone would let anyone lock a rater out
+# by typing their name, locking an address alone would lock out a whole lab behind one NAT.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "annotator.logins.attempted_username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client's address: REMOTE_ADDR, or behind a proxy the header the operator names, one
+# the proxy sets itself (nginx: proxy_set_header X-Real-IP $remote_addr). A header the
+# client can send would let it pick a fresh address for every attempt.
+_client_ip_header = os.environ.get("AVLABEL_CLIENT_IP_HEADER", "").strip()
+if _client_ip_header and not all(part.isalnum() for part in _client_ip_header.split("-")):
+    raise ImproperlyConfigured(f"AVLABEL_CLIENT_IP_HEADER={_client_ip_header!r} is not a header name, e.g. X-Real-IP.")
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_" + _client_ip_header.upper().replace("-", "_"), "REMOTE_ADDR") if _client_ip_header else ("REMOTE_ADDR",)
+)
+# X-Forwarded-For: the address the last proxy appended, not one the client wrote before it.
+AXES_IPWARE_PROXY_ORDER = "right-most"
+# API tokens expire this long after they were issued; logging out or a new password ends them earlier.
+AVLABEL_TOKEN_TTL = timedelta(hours=env_int("AVLABEL_TOKEN_TTL_HOURS", 720, minimum=1))
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -110,9 +144,13 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("AVLABEL_MEDIA_ROOT", DATA_DIR / "media")).resolve()
 ARTIFACTS_DIR = DATA_DIR / "artifacts"
 
+# The largest /api/ request body (config.middleware): DRF reads bodies itself, past Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE. A rating or a study is a few kB; 1 MiB leaves room for a
+# long clip list in a predict request.
+AVLABEL_API_MAX_BODY_BYTES = env_int("AVLABEL_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "annotator.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -190,6 +228,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "modelzoo.runs_reap",
         "schedule": _reap_seconds,
         "options": {"expires": _reap_seconds},
+    },
+    # Lapsed reservations grant nothing but would pile up (every rater who walks away leaves one).
+    "annotator.reservations_purge": {
+        "task": "annotator.reservations_purge",
+        "schedule": 300.0,
+        "options": {"expires": 300.0},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -4,11 +4,12 @@ sub-datasets (CSV, JSON). Pure functions from ``Table`` / loaded arrays to text.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,31 +30,57 @@ DATASET_FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"
 
 
 # --------------------------------------------------------------------------------------
+# CSV: every file this module writes goes through `csv_text`
+# --------------------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"): =HYPERLINK(...) in a category or rater name would run on the researcher's
+# machine. Such text gets a leading ' (shown as text, hidden by spreadsheets); text already
+# starting with quotes before one of them gets one more, so `csv_cell_text` reads every
+# string back exactly.
+_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def csv_cell(value: object) -> str:
+    """A value as a CSV cell: text neutralised against formulas, numbers as they are (repr
+    of floats round-trips; -0.25 stays a number), None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return "'" + value if _FORMULA_START.match(value) else value
+    if isinstance(value, float):
+        return float.__repr__(value)  # numpy floats too, without numpy's "np.float64(...)"
+    return str(value)
+
+
+def csv_cell_text(cell: str) -> str:
+    """The text `csv_cell` wrote: its neutralising quote taken off."""
+    return cell[1:] if cell.startswith("'") and _FORMULA_START.match(cell) else cell
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV file: the header, then one line per row, each cell through `csv_cell`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_cell(name) for name in header])
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------
 
 
-def _raw(value: Cell) -> str:
-    """A cell as exact text for CSV: repr of floats round-trips, None is empty."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def table_to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([column.name for column in table.columns])
-    writer.writerows([_raw(value) for value in row] for row in table.rows)
-    return out.getvalue()
+    return csv_text([column.name for column in table.columns], table.rows)
 
 
 def table_from_csv(text: str, *, key: str, title: str, columns: Sequence[Column]) -> Table:
     """Read a CSV written by ``table_to_csv`` back, typing cells by the given columns."""
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
+    header = None if header is None else [csv_cell_text(name) for name in header]
     if header != [column.name for column in columns]:
         raise ValueError(f"CSV header {header} does not match the columns {[c.name for c in columns]}")
     rows = []
@@ -66,7 +93,7 @@ def table_from_csv(text: str, *, key: str, title: str, columns: Sequence[Column]
 
 def _parse(cell: str, column: Column) -> Cell:
     if column.kind == "text":
-        return cell
+        return csv_cell_text(cell)
     if cell == "":
         return None
     return int(cell) if column.kind == "int" else float(cell)
@@ -97,6 +124,9 @@ def format_cell(value: Cell, column: Column, *, missing: str = "n/a", percent_si
 
 
 def _md_escape(text: str) -> str:
+    """Text for a Markdown table: raw HTML escaped (a renderer would run `<script>` in a
+    category name), table syntax escaped, one line."""
+    text = html.escape(text, quote=False)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
@@ -243,22 +273,14 @@ def dataset_to_json(records: Sequence[dict], *, meta: dict) -> str:
 def dataset_to_csv(records: Sequence[dict]) -> str:
     """Long format: one row per (clip, label); a clip without a listed label gets one row
     with an empty label so every clip appears. Original labels are ';'-joined."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(DATASET_CSV_COLUMNS)
+    rows = []
     for record in records:
-        head = [
-            record["clip_id"],
-            record["youtube_id"],
-            "" if record["start_seconds"] is None else record["start_seconds"],
-            ";".join(record["original_labels"]),
-        ]
+        head = [record["clip_id"], record["youtube_id"], record["start_seconds"], ";".join(record["original_labels"])]
         tail = [record["raters"], int(record["is_gold"])]
         if not record["labels"]:
-            writer.writerow([*head, "", "", "", "", "", "", "", "", *tail])
+            rows.append([*head, *[None] * 8, *tail])
         for label in record["labels"]:
-            agreement = label["agreement"]
-            writer.writerow(
+            rows.append(
                 [
                     *head,
                     label["label"],
@@ -268,11 +290,11 @@ def dataset_to_csv(records: Sequence[dict]) -> str:
                     label["votes"]["present"],
                     label["votes"]["absent"],
                     label["votes"]["unsure"],
-                    "" if agreement is None else repr(agreement),
+                    label["agreement"],
                     *tail,
                 ]
             )
-    return out.getvalue()
+    return csv_text(DATASET_CSV_COLUMNS, rows)
 
 
 # --------------------------------------------------------------------------------------
@@ -319,19 +341,16 @@ def retarget_records(data: RunData, *, target: str) -> list[dict]:
 
 
 def retarget_to_csv(records: Sequence[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(RETARGET_CSV_COLUMNS)
-    for r in records:
-        writer.writerow(
-            [
-                r["clip_id"],
-                r["youtube_id"],
-                "" if r["start_seconds"] is None else r["start_seconds"],
-                ";".join(r["original_labels"]),
-                r["event_type"],
-                r["vote"] or "",
-                ";".join(r["union"]),
-            ]
-        )
-    return out.getvalue()
+    rows = [
+        [
+            r["clip_id"],
+            r["youtube_id"],
+            r["start_seconds"],
+            ";".join(r["original_labels"]),
+            r["event_type"],
+            r["vote"],
+            ";".join(r["union"]),
+        ]
+        for r in records
+    ]
+    return csv_text(RETARGET_CSV_COLUMNS, rows)

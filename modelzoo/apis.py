@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from annotator.apis.catalog import ShareInputSerializer
 from annotator.selectors import dataset_for_researcher
-from config.api import ResearcherApi, ResearcherListApi, error_response, validated
+from config.api import IdField, ResearcherApi, ResearcherListApi, error_response, validated
 from modelzoo import selectors, services
 from modelzoo.models import ModelRun
 from modelzoo.nn.config import CONFIGS
@@ -75,7 +75,7 @@ class ModelRunListApi(ResearcherListApi):
     class FilterSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ModelRun.Kind.choices, required=False)
         status = serializers.ChoiceField(choices=ModelRun.Status.choices, required=False)
-        dataset = serializers.IntegerField(required=False)
+        dataset = IdField(required=False)
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -108,7 +108,7 @@ class ModelRunTrainApi(ResearcherApi):
     """Start training: a queued run that a GPU worker picks up."""
 
     class InputSerializer(serializers.Serializer):
-        dataset_id = serializers.IntegerField()
+        dataset_id = IdField()
         model_kind = serializers.ChoiceField(choices=ModelRun.ModelKind.choices)
         recipe = serializers.BooleanField(default=False)
         config_name = serializers.ChoiceField(choices=[(name, name) for name in CONFIGS.names()], default="tiny")
@@ -138,10 +138,16 @@ class ModelRunPredictApi(ResearcherApi):
     """Start inference with a trained run's checkpoint, optionally storing its proposals."""
 
     class InputSerializer(serializers.Serializer):
-        source_run_id = serializers.IntegerField()
-        dataset_id = serializers.IntegerField(required=False)
+        source_run_id = IdField()
+        dataset_id = IdField(required=False)
         split = serializers.CharField(max_length=20, default="", allow_blank=True)
-        clip_ids = serializers.ListField(child=serializers.CharField(max_length=200), default=list, max_length=100_000)
+        clip_ids = serializers.ListField(
+            child=serializers.CharField(max_length=200),
+            default=list,
+            max_length=100_000,
+            help_text="Clips to predict (default: the split's). The whole body is at most AVLABEL_API_MAX_BODY_BYTES "
+            "(1 MiB by default: some 45,000 VGGSound ids); name a split for more.",
+        )
         chunk_size = serializers.IntegerField(min_value=1, max_value=100_000, default=64)
         make_proposals = serializers.BooleanField(default=True)
         proposal_set_name = serializers.CharField(max_length=200, default="", allow_blank=True)

@@ -79,8 +79,7 @@ def test_unexpected_server_error_answers_json_not_html(researcher_client, monkey
 
 
 def test_page_routes_keep_django_error_pages(client):
-    make_researcher(username="pages")
-    client.login(username="pages", password="pw-secret-123")
+    client.force_login(make_researcher(username="pages"))  # login() needs request= under django-axes
 
     response = client.get("/no-such-page/")
 

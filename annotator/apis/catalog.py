@@ -9,7 +9,9 @@ from rest_framework.response import Response
 from annotator import selectors, services
 from annotator.importers.probe import MEDIA_FLAGS
 from annotator.models import Clip, Dataset, ProposalSet
-from config.api import ResearcherApi, ResearcherListApi, error_response, validated
+from annotator.selectors.catalog import label_is_category_id
+from config.api import IdField, ResearcherApi, ResearcherListApi, error_response, validated
+from config.converters import MAX_ID
 
 DATASET_NOT_FOUND = error_response("No dataset with this id among yours.")
 CLIP_NOT_FOUND = error_response("No clip with this id in your datasets.")
@@ -58,13 +60,21 @@ class DatasetDetailApi(ResearcherApi):
 
 class ClipListApi(ResearcherListApi):
     class FilterSerializer(serializers.Serializer):
-        dataset = serializers.IntegerField(required=False, min_value=1)
+        dataset = IdField(required=False)
         split = serializers.CharField(required=False, default="")
         media_status = serializers.ChoiceField(choices=Clip.MediaStatus.choices, required=False, default="")
         media_flag = serializers.ChoiceField(
             choices=list(MEDIA_FLAGS.items()), required=False, default="", help_text="Clips carrying this flag."
         )
-        label = serializers.CharField(required=False, default="", help_text="Category id or exact name.")
+        label = serializers.CharField(
+            required=False, default="", help_text="Category id (ASCII digits) or exact name (anything else)."
+        )
+
+        def validate_label(self, value: str) -> str:
+            digits = value.lstrip("0")  # compared by length first: int() of 5,000 digits raises
+            if label_is_category_id(value) and (len(digits) > len(str(MAX_ID)) or int(digits or 0) > MAX_ID):
+                raise serializers.ValidationError(f"A category id is at most {MAX_ID}.")
+            return value
 
     class OutputSerializer(serializers.ModelSerializer):
         media_flags = serializers.ListField(
@@ -111,7 +121,7 @@ class ClipDetailApi(ResearcherApi):
 
 class ProposalSetListApi(ResearcherListApi):
     class FilterSerializer(serializers.Serializer):
-        dataset = serializers.IntegerField(required=False, min_value=1)
+        dataset = IdField(required=False)
 
     class OutputSerializer(serializers.ModelSerializer):
         proposal_count = serializers.IntegerField()

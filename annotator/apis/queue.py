@@ -1,4 +1,9 @@
-"""The rating queue for raters: their studies, next clip, submit, release, progress."""
+"""The rating queue for raters: their studies, next clip, submit, release, progress.
+
+Reserving is a POST (`next`): a GET never changes the queue, so a cross-site image or a
+link prefetch cannot tie clips up. Submit and release answer any rater of the clip's study
+with the queue's own answer (409 lapsed or closed, the stored rating); others get 404.
+"""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -8,7 +13,7 @@ from annotator import selectors, services
 from annotator.apis.auth import QueueApi
 from annotator.models import Judgment, Study
 from annotator.roles import IsRater
-from config.api import BaseApi, ListApi, validated
+from config.api import BaseApi, ListApi, error_response, validated
 from config.errors import NotFoundError
 
 
@@ -47,9 +52,10 @@ class ClipPayloadSerializer(serializers.Serializer):
         onset_seconds = serializers.ListField(child=serializers.FloatField())
         heatmap_url = serializers.CharField(allow_null=True)
 
-    study_clip_id = serializers.IntegerField()
+    study_clip_id = serializers.IntegerField(
+        help_text="The rater's handle on the clip; says nothing about the dataset."
+    )
     study_id = serializers.IntegerField()
-    clip_id = serializers.CharField()
     instructions = serializers.CharField(allow_blank=True)
     media_url = serializers.CharField()
     spectrogram_url = serializers.CharField()
@@ -60,18 +66,21 @@ class ClipPayloadSerializer(serializers.Serializer):
 
 
 class StudyClipNextApi(QueueApi):
-    """The rater's next clip in a study (their open reservation first); 204 when done."""
+    """Reserve the rater's next clip in a study (their live reservation first); 204 when done.
+    A POST: reserving changes the queue."""
 
     class OutputSerializer(ClipPayloadSerializer):
         pass
 
     @extend_schema(
+        request=None,
         responses={
             status.HTTP_200_OK: OutputSerializer,
             status.HTTP_204_NO_CONTENT: OpenApiResponse(description="Nothing left for this rater."),
-        }
+            status.HTTP_409_CONFLICT: error_response("The study is closed."),
+        },
     )
-    def get(self, request, study_id: int):
+    def post(self, request, study_id: int):
         try:
             study = selectors.study_get(study_id=study_id)
         except NotFoundError:  # the same answer as for a study the rater is not in
@@ -85,7 +94,8 @@ class StudyClipNextApi(QueueApi):
 
 
 class StudyClipDetailApi(BaseApi):
-    """A clip the rater holds or rated (or, for its study's owner, any of its clips)."""
+    """A clip the rater holds a live reservation for or rated (or, for its study's owner,
+    any of its clips)."""
 
     class OutputSerializer(ClipPayloadSerializer):
         pass
@@ -97,19 +107,50 @@ class StudyClipDetailApi(BaseApi):
         return Response(self.OutputSerializer(payload).data, status=status.HTTP_200_OK)
 
 
+class _BoundedDictField(serializers.DictField):
+    """A DictField that refuses more than `max_keys` keys before validating any of them."""
+
+    def __init__(self, *, max_keys: int, **kwargs):
+        self.max_keys = max_keys
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and len(data) > self.max_keys:
+            raise serializers.ValidationError(f"At most {self.max_keys} answers.")
+        return super().to_internal_value(data)
+
+
+class _BoundedListField(serializers.ListField):
+    """A ListField that refuses more than max_length items before validating any of them
+    (ListField itself validates every item first)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            raise serializers.ValidationError(f"At most {self.max_length} items.")
+        return super().to_internal_value(data)
+
+
 class RatingSubmitApi(QueueApi):
+    """Store the rater's answers for a clip they hold a live reservation for; submitting
+    again returns the stored rating. 409 when the reservation lapsed (ask for the next
+    clip) or the study is closed."""
+
     class InputSerializer(serializers.Serializer):
-        answers = serializers.DictField(
+        answers = _BoundedDictField(
             child=serializers.ChoiceField(choices=Judgment.Answer.choices),
+            max_keys=services.MAX_ANSWERS,
             required=False,
             default=dict,
-            help_text="Shown label's category id -> present / absent / unsure; every shown label.",
+            help_text="Shown label's category id -> present / absent / unsure; every shown label "
+            f"(at most {services.MAX_ANSWERS} keys).",
         )
-        added = serializers.ListField(
+        added = _BoundedListField(
             child=serializers.IntegerField(min_value=1),
+            max_length=services.MAX_ADDED,
             required=False,
             default=list,
-            help_text="Category ids the rater adds from the taxonomy (stored as present).",
+            help_text="Category ids the rater adds from the taxonomy (stored as present; "
+            f"at most {services.MAX_ADDED}).",
         )
         seconds_spent = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0)
         skipped = serializers.BooleanField(required=False, default=False)
@@ -127,10 +168,16 @@ class RatingSubmitApi(QueueApi):
         submitted_at = serializers.DateTimeField()
         judgments = JudgmentSerializer(many=True, source="judgments.all")
 
-    @extend_schema(request=InputSerializer, responses={status.HTTP_200_OK: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            status.HTTP_200_OK: OutputSerializer,
+            status.HTTP_409_CONFLICT: error_response("The reservation lapsed, or the study is closed."),
+        },
+    )
     def post(self, request, study_clip_id: int):
         data = validated(self.InputSerializer, request.data)
-        study_clip = selectors.study_clip_for_rater(rater=request.user, study_clip_id=study_clip_id)
+        study_clip = selectors.study_clip_for_member(rater=request.user, study_clip_id=study_clip_id)
         rating = services.rating_submit(
             study_clip=study_clip,
             rater=request.user,
@@ -143,13 +190,15 @@ class RatingSubmitApi(QueueApi):
 
 
 class ReservationReleaseApi(BaseApi):
-    """Hand a reserved clip back to the pool without rating it."""
+    """Hand a reserved clip back to the pool without rating it. Idempotent: 204 for any rater
+    of the clip's study, whether they held it or not, and on a closed study (closing already
+    gave every reservation back)."""
 
     permission_classes = [IsRater]
 
     @extend_schema(request=None, responses={status.HTTP_204_NO_CONTENT: OpenApiResponse(description="Released.")})
     def post(self, request, study_clip_id: int):
-        study_clip = selectors.study_clip_for_rater(rater=request.user, study_clip_id=study_clip_id)
+        study_clip = selectors.study_clip_for_member(rater=request.user, study_clip_id=study_clip_id)
         services.reservation_release(study_clip=study_clip, rater=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

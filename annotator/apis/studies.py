@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from annotator import selectors, services
 from annotator.importers.probe import MEDIA_FLAGS
 from annotator.models import Dataset, Judgment, ProposalSet, Study
-from config.api import ResearcherApi, ResearcherListApi, validated
+from config.api import DB_INT_MAX, DB_INT_MIN, IdField, ResearcherApi, ResearcherListApi, validated
 
 User = get_user_model()
 
@@ -39,6 +39,7 @@ class UsableChoiceField(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, *, rule, **kwargs) -> None:
         self.rule = rule
+        kwargs.setdefault("pk_field", IdField())  # bounded like every id that comes in
         super().__init__(**kwargs)
 
     def get_queryset(self):
@@ -56,15 +57,15 @@ class StudyCreateInputSerializer(serializers.Serializer):
     raters = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), many=True, required=False, default=list
     )
-    sample_size = serializers.IntegerField(min_value=1)
-    seed = serializers.IntegerField(default=0)
+    sample_size = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX)
+    seed = serializers.IntegerField(default=0, min_value=DB_INT_MIN, max_value=DB_INT_MAX)
     stratified = serializers.BooleanField(default=True)
     split = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
-    raters_per_clip = serializers.IntegerField(min_value=1, default=3)
-    decoys_per_clip = serializers.IntegerField(min_value=0, default=1)
+    raters_per_clip = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX, default=3)
+    decoys_per_clip = serializers.IntegerField(min_value=0, max_value=DB_INT_MAX, default=1)
     gold_rate = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.0)
     show_evidence = serializers.BooleanField(default=False)
-    reservation_timeout_seconds = serializers.IntegerField(min_value=1, default=600)
+    reservation_timeout_seconds = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX, default=600)
     instructions = serializers.CharField(required=False, default="", allow_blank=True)
     exclude_media_flags = serializers.MultipleChoiceField(
         choices=list(MEDIA_FLAGS.items()),

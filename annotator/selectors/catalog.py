@@ -8,6 +8,7 @@ other apps (modelzoo, evaluation) all read datasets through these functions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from django.contrib.auth import get_user_model
@@ -105,6 +106,15 @@ def clips_for_researcher(*, user) -> QuerySet[Clip]:
     return clips.filter(dataset__in=datasets_for_researcher(user=user).values("pk"))
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def label_is_category_id(label: str) -> bool:
+    """Whether a label filter names a category by id: ASCII digits only. str.isdigit() would
+    take "²" too, which int() refuses; such a label is a name like any other text."""
+    return _ASCII_DIGITS.fullmatch(label) is not None
+
+
 def clip_list(
     *,
     user,
@@ -126,7 +136,7 @@ def clip_list(
     if media_flag:
         clips = clips.filter(_has_media_flag(media_flag))
     if label:
-        by_label = Q(category_id=int(label)) if label.isdigit() else Q(category__name__iexact=label)
+        by_label = Q(category_id=int(label)) if label_is_category_id(label) else Q(category__name__iexact=label)
         clips = clips.filter(Exists(Clip.labels.through.objects.filter(by_label, clip=OuterRef("pk"))))
     return clips
 

@@ -1,5 +1,9 @@
 """What a rater sees. Anything returned to a rater is built here, so the rule "never the
-original labels, never the decoy flags, never another rater's answers" lives in one place."""
+original labels, never the decoy flags, never another rater's answers, never the dataset's
+clip id" lives in one place. A rater's handle on a clip is its study_clip_id: study clips
+are inserted in a seeded shuffled order, so the number says nothing about the dataset (for
+VGGSound the clip id is the key into the public label file, which would give gold clips
+away)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ def study_clip_media_url(*, study_clip_id: int) -> str:
 
 def study_clip_payload(*, study_clip: StudyClip) -> dict:
     """What the rater page shows for a clip. Built from an allow-list of fields: never the
-    original labels, never which label is a decoy, never another rater's answers."""
+    original labels, never which label is a decoy, never another rater's answers, nothing
+    that names the clip in its dataset (its clip id, YouTube id or media path)."""
     study = study_clip.study
     clip = study_clip.clip
     # Raw: +8% round trips/s over its ORM version; kept within next+submit's 10% budget (bench/README.md).
@@ -27,7 +32,6 @@ def study_clip_payload(*, study_clip: StudyClip) -> dict:
     payload = {
         "study_clip_id": study_clip.pk,
         "study_id": study.pk,
-        "clip_id": clip.clip_id,
         "instructions": study.instructions,
         "media_url": media_url,
         "spectrogram_url": f"{media_url}spectrogram.json",

@@ -3,8 +3,8 @@
 One module per concern; every service is re-exported here, so callers write
 `services.<name>(...)`:
 - studies: creation (sampling, gold clips, shown labels), raters, closing
-- queue: next clip (reserve), release, the completed_count ordering hint; its docstring
-  states the queue's concurrency rule
+- queue: next clip (reserve), release, purging lapsed reservations, the completed_count
+  ordering hint; its docstring states the queue's concurrency and expiry rules
 - ratings: submit
 - sharing: a dataset's owner and the researchers it is shared with
 
@@ -16,16 +16,20 @@ from annotator.services.queue import (
     CANDIDATES_PER_PASS,
     QUEUE_PASSES,
     clip_next_for_rater,
+    require_active,
     reservation_release,
+    reservations_purge,
     study_clip_counts_refresh,
 )
-from annotator.services.ratings import ANSWERS, MAX_SECONDS_SPENT, rating_submit
+from annotator.services.ratings import ANSWERS, MAX_ADDED, MAX_ANSWERS, MAX_SECONDS_SPENT, rating_submit
 from annotator.services.sharing import dataset_claim, dataset_owner_set, dataset_share
 from annotator.services.studies import study_add_raters, study_close, study_create
 
 __all__ = [
     "ANSWERS",
     "CANDIDATES_PER_PASS",
+    "MAX_ADDED",
+    "MAX_ANSWERS",
     "MAX_SECONDS_SPENT",
     "QUEUE_PASSES",
     "clip_next_for_rater",
@@ -34,6 +38,8 @@ __all__ = [
     "dataset_share",
     "rating_submit",
     "reservation_release",
+    "require_active",
+    "reservations_purge",
     "study_add_raters",
     "study_clip_counts_refresh",
     "study_close",

@@ -8,6 +8,12 @@ over-serving impossible; on SQLite (no row locks) the database serialises writer
 unique constraints on (study_clip, rater) back the rest. StudyClip.completed_count, which
 orders the queue, is written under the same lock from that count; being only an ordering
 hint, a stale value cannot make the queue over-serve.
+
+A reservation grants its rater the clip until `expires_at`, no longer: access
+(selectors.study_clip_for_rater) and submit check the expiry, and lapsed rows are deleted,
+the rater's own on their next `next`, everyone's by the periodic task
+`annotator.reservations_purge` (reservations_purge below). `next` does not purge the whole
+study's: that would add a statement to every click, and nothing reads a lapsed row anyway.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ User = AbstractBaseUser
 # How many ranked candidates one pass of the queue tries to lock before ranking again.
 CANDIDATES_PER_PASS = 8
 QUEUE_PASSES = 20
+# Lapsed reservations deleted per statement by reservations_purge: short transactions that
+# never hold many row locks at once, whatever piled up.
+PURGE_BATCH_SIZE = 1000
+LAPSED_MESSAGE = "Your reservation for this clip lapsed; ask for the next clip."
 
 
 def clip_next_for_rater(*, study: Study, rater: User, now: datetime | None = None) -> StudyClip | None:
@@ -159,9 +169,28 @@ def study_clip_counts_refresh(*, study: Study) -> int:
 
 
 def reservation_release(*, study_clip: StudyClip, rater: User) -> bool:
-    """Give a reserved clip back to the pool without rating it. True when one was held."""
+    """Give a reserved clip back to the pool without rating it. True when one was held.
+    Idempotent, on a closed study too (closing already gave every reservation back)."""
     deleted, _ = Reservation.objects.filter(study_clip=study_clip, rater=rater).delete()
     return bool(deleted)
+
+
+def reservations_purge(*, now: datetime | None = None, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete every reservation that lapsed by `now`, `batch_size` rows per statement (on
+    the expires_at index), until none is left. Returns how many were deleted. Safe beside
+    the queue: a lapsed row grants nothing and counts for no clip's load, and a rater's
+    `next` that renews their own lapsed row concurrently either wins (the row is live and
+    no longer matches) or finds it gone and inserts a new one."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        batch = list(Reservation.objects.filter(expires_at__lte=now).values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return total
+        deleted, _ = Reservation.objects.filter(pk__in=batch, expires_at__lte=now).delete()
+        total += deleted
+        if len(batch) < batch_size:
+            return total
 
 
 def require_active(*, study: Study) -> None:

@@ -1,5 +1,5 @@
-"""Storing ratings: a rater's answers for a clip they reserved, validated against the labels
-the clip shows; idempotent (submitting again returns the stored rating)."""
+"""Storing ratings: a rater's answers for a clip they hold a live reservation for, validated
+against the labels the clip shows; idempotent (submitting again returns the stored rating)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ from django.utils import timezone
 
 from annotator import selectors
 from annotator.models import Category, Judgment, Rating, Reservation, Study, StudyClip
-from annotator.services.queue import completed_count_sync, require_active
+from annotator.services.queue import LAPSED_MESSAGE, completed_count_sync, require_active
 from config.errors import ApplicationError, ConflictError, NotFoundError
 
 User = AbstractBaseUser
 ANSWERS = frozenset(Judgment.Answer.values)
 MAX_SECONDS_SPENT = 24 * 3600.0
+# A rating answers the labels shown (a study shows a clip's proposals plus a few decoys) and
+# adds a few the rater missed: the submit API refuses more than this before reading them.
+MAX_ANSWERS = 200
+MAX_ADDED = 20
 
 
 def rating_submit(
@@ -29,13 +33,15 @@ def rating_submit(
     seconds_spent: float | None = None,
     skipped: bool = False,
 ) -> Rating:
-    """Store a rater's answers for a clip they reserved. Submitting again returns the stored
-    rating unchanged. A skipped clip stores no judgments (answers sent with it are ignored).
+    """Store a rater's answers for a clip they hold a live reservation for. Submitting again
+    returns the stored rating unchanged. A skipped clip stores no judgments (answers sent
+    with it are ignored).
 
-    Raises ApplicationError when the rater holds no reservation and has no rating, when an
-    answer names a label that was not shown or is not present/absent/unsure, when a shown
-    label is left unanswered, or when an added label lies outside the dataset's taxonomy;
-    ConflictError when the rater's reservation lapsed and the clip has since been filled."""
+    Raises ConflictError when the study is closed, or when the rater has no rating and no
+    live reservation (it lapsed, whether or not its row was purged since: one answer);
+    ApplicationError when an answer names a label that was not shown or is not
+    present/absent/unsure, when a shown label is left unanswered, or when an added label
+    lies outside the dataset's taxonomy or more than MAX_ADDED are added."""
     try:
         with transaction.atomic():
             return _rating_store(
@@ -74,9 +80,8 @@ def _rating_store(
     study = locked.study
     require_active(study=study)
     if load.reservation_id is None:
-        raise ApplicationError("You hold no reservation for this clip; ask for the next clip.")
-    if not load.reservation_live and not skipped and load.completed + load.held_by_others >= study.raters_per_clip:
-        raise ConflictError("Your reservation for this clip lapsed and other raters have filled it.")
+        # A live reservation counted in the clip's load, so storing cannot over-fill it.
+        raise ConflictError(LAPSED_MESSAGE)
     judgments = [] if skipped else _validated_judgments(study_clip=locked, answers=answers, added=added_category_ids)
     rating = _rating_insert(
         study_clip=locked, rater=rater, skipped=skipped, seconds_spent=_validated_seconds(seconds_spent),
@@ -144,6 +149,8 @@ def _validated_judgments(*, study_clip: StudyClip, answers: Mapping[int, str], a
             f"Answer every shown label (missing: {', '.join(map(str, missing))}).", extra={"missing": missing}
         )
     added_ids = list(dict.fromkeys(_as_id(value, what="added category") for value in added or ()))
+    if len(added_ids) > MAX_ADDED:
+        raise ApplicationError(f"Add at most {MAX_ADDED} labels to a clip.", extra={"added": len(added_ids)})
     overlapping = sorted(set(added_ids) & shown)
     if overlapping:
         raise ApplicationError(

@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from annotator import selectors as annotator_selectors
-from config.api import ResearcherApi, ResearcherListApi, validated
+from config.api import DB_INT_MAX, DB_INT_MIN, IdField, ResearcherApi, ResearcherListApi, validated
 from evaluation import exporters, plots, selectors, services
 from evaluation.apis.files import FileApi, file_response
 from evaluation.apis.schema import (
@@ -23,10 +23,10 @@ class ReportListCreateApi(ResearcherListApi):
     or a set of predict runs; answers 202 with the report to poll."""
 
     class InputSerializer(serializers.Serializer):
-        study = serializers.IntegerField(required=False)
-        runs = serializers.ListField(child=serializers.IntegerField(), required=False, allow_empty=False)
+        study = IdField(required=False)
+        runs = serializers.ListField(child=IdField(), required=False, allow_empty=False, max_length=100)
         n_boot = serializers.IntegerField(default=services.DEFAULT_BOOT, min_value=1, max_value=services.MAX_BOOT)
-        seed = serializers.IntegerField(default=0)
+        seed = serializers.IntegerField(default=0, min_value=DB_INT_MIN, max_value=DB_INT_MAX)
 
         def validate(self, attrs):
             if ("study" in attrs) == ("runs" in attrs):

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api import ResearcherApi, ResearcherListApi, validated
+from config.api import IdListField, ResearcherApi, ResearcherListApi, error_response, validated
 from config.errors import NotFoundError
 from evaluation import exporters, selectors, services
 from evaluation.apis.files import FileApi, computed, file_response, plot_file, table_file
@@ -80,15 +80,22 @@ class RunRetargetApi(FileApi):
         "The run's clips of that target as CSV or JSON.",
         parameters=[
             OpenApiParameter(
-                "target_name", OpenApiTypes.STR, OpenApiParameter.PATH, description="An event type or modality group."
+                "target_name",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(exporters.RETARGET_GROUPS),
+                description="An event type or modality group.",
             ),
             fmt_parameter(exporters.DATASET_FORMATS),
         ],
+        errors={status.HTTP_400_BAD_REQUEST: error_response("Not a predict run of the event-head model.")},
     )
     def get(self, request, run_id: int, target_name: str, fmt: str):
         run = selectors.run_for_user(user=request.user, run_id=run_id)
         if fmt not in exporters.DATASET_FORMATS:
             raise NotFoundError(f"Unknown format {fmt!r}; use csv or json.")
+        if target_name not in exporters.RETARGET_GROUPS:
+            raise NotFoundError(f"No target {target_name!r}; targets: {', '.join(exporters.RETARGET_GROUPS)}.")
         body = services.run_retarget_export(run=run, target=target_name, fmt=fmt)
         return file_response(
             body, f"{exporters.DATASET_FORMATS[fmt]}; charset=utf-8", f"run-{run.pk}-{target_name}.{fmt}"
@@ -99,16 +106,7 @@ class RunsCompareApi(ResearcherApi):
     """The paper's tables over several predict runs: ``?ids=1,2,3,4``."""
 
     class InputSerializer(serializers.Serializer):
-        ids = serializers.CharField()
-
-        def validate_ids(self, value: str) -> list[int]:
-            try:
-                ids = [int(part) for part in value.split(",") if part.strip()]
-            except ValueError:
-                raise serializers.ValidationError("a comma-separated list of run ids") from None
-            if not ids:
-                raise serializers.ValidationError("name at least one run id")
-            return list(dict.fromkeys(ids))
+        ids = IdListField(help_text="Predict run ids, comma-separated.")
 
     @extend_schema(
         parameters=[InputSerializer],

@@ -130,18 +130,27 @@ def fmt_parameter(formats: Iterable[str]) -> OpenApiParameter:
     return OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(formats))
 
 
-def file_schema(operation_id: str, media_types: Iterable[str], description: str, *, parameters: list):
-    """A download: the body in one of ``media_types``, or a JSON error. Explicit operation ids:
-    the generated ones would carry the ``.`` between ``{key}`` and ``{fmt}``."""
+def file_schema(
+    operation_id: str,
+    media_types: Iterable[str],
+    description: str,
+    *,
+    parameters: list,
+    json_body=OpenApiTypes.OBJECT,
+    errors: dict | None = None,
+):
+    """A download: the body in one of ``media_types`` (JSON as ``json_body``, any other as
+    bytes), or a JSON error (404 and ``errors``). Explicit operation ids: the generated ones
+    would carry the ``.`` between ``{key}`` and ``{fmt}``."""
+    media_types = list(dict.fromkeys(media_types))
+    files = [media_type for media_type in media_types if media_type != "application/json"]
+    responses = {(status.HTTP_200_OK, *files): OpenApiResponse(OpenApiTypes.BINARY, description=description)}
+    if "application/json" in media_types:
+        responses[(status.HTTP_200_OK, "application/json")] = OpenApiResponse(json_body, description=description)
     return extend_schema(
         operation_id=operation_id,
         parameters=[*parameters, _ATTACHMENT],
-        responses={
-            (status.HTTP_200_OK, *dict.fromkeys(media_types)): OpenApiResponse(
-                OpenApiTypes.BINARY, description=description
-            ),
-            status.HTTP_404_NOT_FOUND: NOT_COMPUTED,
-        },
+        responses={**responses, status.HTTP_404_NOT_FOUND: NOT_COMPUTED, **(errors or {})},
     )
 
 
@@ -151,6 +160,7 @@ def table_schema(operation_id: str):
         exporters.TABLE_FORMATS.values(),
         "The table as CSV, JSON, Markdown or LaTeX.",
         parameters=[_TABLE_KEY, fmt_parameter(exporters.TABLE_FORMATS)],
+        json_body=EvaluationTableSerializer,
     )
 
 

@@ -2,10 +2,18 @@
  *
  * Everything works from the keyboard; keys are handled at the window level, except while
  * the add-a-label box has focus (Esc leaves it). The page config comes from the
- * #rater-config JSON script written by the view.
+ * #rater-config JSON script written by the view. Reserving a clip is a POST: after a
+ * submit (or when the server says the reservation lapsed) the page sends its hidden
+ * #next-form, and the start page (no clip held) sends its form at once.
  */
 (function () {
   "use strict";
+
+  const start = document.getElementById("rate-start");
+  if (start) {
+    start.submit();
+    return;
+  }
 
   const config = JSON.parse(document.getElementById("rater-config").textContent);
   const STATES = ["", "present", "absent", "unsure"];
@@ -25,7 +33,9 @@
   const optionList = document.getElementById("add-label-options");
   const chips = document.getElementById("added");
   const notice = document.getElementById("notice");
-  const form = document.getElementById("rating-form");
+  const nextForm = document.getElementById("next-form");
+  // How long a 409 (lapsed reservation, closed study) stays on screen before the page moves on.
+  const CONFLICT_NOTICE_MS = 2500;
 
   let submitting = false;
 
@@ -374,15 +384,21 @@
       headers: {
         "Content-Type": "application/json",
         "Accept": "application/json",
-        "X-CSRFToken": form.querySelector("[name=csrfmiddlewaretoken]").value,
+        "X-CSRFToken": nextForm.querySelector("[name=csrfmiddlewaretoken]").value,
       },
     })
       .then(function (response) {
         return response.json().catch(function () { return { message: "The server answered " + response.status + "." }; })
-          .then(function (data) { return { ok: response.ok, data: data }; });
+          .then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
       })
       .then(function (result) {
-        if (result.ok) { window.location.assign(config.next_url); return; }
+        if (result.ok) { nextForm.submit(); return; }
+        if (result.status === 409) {
+          // Nothing to retry here (the reservation lapsed, or the study closed): say so, go on.
+          showNotice((result.data.message || "This clip can no longer be rated.") + " Moving on\u2026");
+          window.setTimeout(function () { nextForm.submit(); }, CONFLICT_NOTICE_MS);
+          return;
+        }
         submitting = false;
         showNotice(result.data.message || "Could not save this rating.");
       })

@@ -1,5 +1,5 @@
 """Clients for the page and API tests: logged in, or holding a token, and the queue's two
-calls (next clip, submit) as a rater client makes them."""
+calls (next clip, a POST that reserves; submit) as a rater client makes them."""
 
 from collections.abc import Sequence
 
@@ -28,8 +28,15 @@ def token_client(user) -> APIClient:
     return client
 
 
+def rate_page(client: Client, study):
+    """The rate page as the browser reaches it: POST (reserve the next clip), 303 to the GET."""
+    response = client.post(f"/rate/{study.pk}/", follow=True)
+    assert response.status_code == 200, response.content
+    return response
+
+
 def next_clip(client: APIClient, study) -> dict:
-    response = client.get(f"/api/studies/{study.pk}/next/")
+    response = client.post(f"/api/studies/{study.pk}/next/")
     assert response.status_code == 200, response.content
     return response.json()
 

@@ -60,13 +60,13 @@ def test_queue_token_authentication_refuses_bad_and_inactive_tokens(study_world)
     stranger = APIClient()
     stranger.credentials(HTTP_AUTHORIZATION="Token not-a-token")
 
-    assert client.get(f"/api/studies/{study_world.study.pk}/next/").status_code == 401
-    assert stranger.get(f"/api/studies/{study_world.study.pk}/next/").status_code == 401
+    assert client.post(f"/api/studies/{study_world.study.pk}/next/").status_code == 401
+    assert stranger.post(f"/api/studies/{study_world.study.pk}/next/").status_code == 401
     assert stranger.post("/api/study-clips/1/submit/", {}, format="json").status_code == 401
 
 
 def test_queue_token_authentication_reads_roles_with_the_user(study_world):
     researcher_client = token_client(study_world.owner)
 
-    assert researcher_client.get(f"/api/studies/{study_world.study.pk}/next/").status_code == 403
-    assert token_client(study_world.raters[0]).get(f"/api/studies/{study_world.study.pk}/next/").status_code == 200
+    assert researcher_client.post(f"/api/studies/{study_world.study.pk}/next/").status_code == 403
+    assert token_client(study_world.raters[0]).post(f"/api/studies/{study_world.study.pk}/next/").status_code == 200

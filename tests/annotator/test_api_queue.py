@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotator.apis import RatingSubmitApi, StudyClipNextApi
-from annotator.models import Clip, Judgment, Rating
+from annotator.models import Clip, Judgment, Rating, Reservation
 from tests.annotator.clients import client_for, next_clip, submit, token_client
 from tests.builders import build_world, make_study
 from tests.factories import make_rater
@@ -17,7 +17,7 @@ def test_rater_lists_their_studies_and_works_through_the_queue(study_world):
 
     studies = client.get("/api/me/studies/").json()
     seen = []
-    while (response := client.get(f"/api/studies/{study_world.study.pk}/next/")).status_code == 200:
+    while (response := client.post(f"/api/studies/{study_world.study.pk}/next/")).status_code == 200:
         payload = response.json()
         seen.append(payload["study_clip_id"])
         assert submit(client, payload).status_code == 200
@@ -92,8 +92,11 @@ def test_a_rater_cannot_touch_another_raters_clip_or_rating(study_world):
     url = f"/api/study-clips/{payload['study_clip_id']}/"
 
     assert other_client.get(url).status_code == 404
-    assert submit(other_client, payload).status_code == 404
-    assert other_client.post(f"{url}release/").status_code == 404
+    # Another rater of the study holds no reservation for it: the queue's one answer for that.
+    assert submit(other_client, payload).status_code == 409
+    assert other_client.post(f"{url}release/").status_code == 204  # gives back nothing of the holder's
+    assert Reservation.objects.filter(rater=holder, study_clip_id=payload["study_clip_id"]).exists()
+    assert not Rating.objects.filter(rater=other).exists()
     assert submit(holder_client, payload).status_code == 200
     assert other_client.get(url).status_code == 404  # rated by the holder: still not the other's
     assert holder_client.get(url).status_code == 200
@@ -102,15 +105,15 @@ def test_a_rater_cannot_touch_another_raters_clip_or_rating(study_world):
 def test_a_rater_outside_the_study_gets_404(study_world):
     outsider = client_for(make_rater())
 
-    assert outsider.get(f"/api/studies/{study_world.study.pk}/next/").status_code == 404
+    assert outsider.post(f"/api/studies/{study_world.study.pk}/next/").status_code == 404
     assert outsider.get(f"/api/studies/{study_world.study.pk}/my-progress/").status_code == 404
-    assert outsider.get("/api/studies/999999/next/").status_code == 404
+    assert outsider.post("/api/studies/999999/next/").status_code == 404
 
 
 def test_researchers_without_the_rater_role_cannot_use_the_queue(study_world):
     client = client_for(study_world.owner)
 
-    assert client.get(f"/api/studies/{study_world.study.pk}/next/").status_code == 403
+    assert client.post(f"/api/studies/{study_world.study.pk}/next/").status_code == 403
 
 
 def test_api_next_and_submit_query_counts_do_not_grow_with_the_study(db):

@@ -87,4 +87,4 @@ def test_owner_closes_a_study_and_adds_raters(study_world):
 
     assert added.status_code == 200 and newcomer.username in added.json()["raters"]
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    assert client_for(newcomer).get(f"/api/studies/{study_world.study.pk}/next/").status_code == 409
+    assert client_for(newcomer).post(f"/api/studies/{study_world.study.pk}/next/").status_code == 409

@@ -82,7 +82,8 @@ def test_expired_reservation_returns_the_clip_to_the_pool(db):
     assert reserved.pk == held.pk
 
 
-def test_late_submit_is_accepted_while_the_clip_has_room(db):
+def test_late_submit_is_refused_even_while_the_clip_has_room(db):
+    """A lapsed reservation grants nothing: the late answer is refused, not stored."""
     world = build_world(clips_per_class=(1,), raters=3)
     study = make_study(world, raters_per_clip=2, reservation_timeout_seconds=60)
     late, other, _ = world.raters
@@ -90,10 +91,10 @@ def test_late_submit_is_accepted_while_the_clip_has_room(db):
     study_clip = services.clip_next_for_rater(study=study, rater=late, now=past)
     services.clip_next_for_rater(study=study, rater=other)
 
-    rating = rate(study_clip, late)
+    with pytest.raises(ConflictError, match="lapsed"):
+        rate(study_clip, late)
 
-    assert not rating.skipped
-    assert not Reservation.objects.filter(rater=late).exists()
+    assert not Rating.objects.filter(rater=late).exists()
 
 
 def test_late_submit_is_refused_once_others_filled_the_clip(db):

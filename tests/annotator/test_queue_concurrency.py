@@ -190,7 +190,8 @@ def test_many_concurrent_submits_of_one_rating_store_it_once(postgres_db):
 
 def test_expired_reservations_under_concurrency_never_over_serve(postgres_db):
     """Late raters whose reservations lapsed submit while live raters take their clips over:
-    each late submit is either stored (room left) or refused, and no clip exceeds its overlap."""
+    every late submit is refused (a lapsed reservation grants nothing), and no clip exceeds
+    its overlap."""
     overlap = 2
     world = build_world(clips_per_class=(5, 5), raters=22)
     late_raters, live_raters = world.raters[:10], world.raters[10:]
@@ -234,7 +235,7 @@ def test_expired_reservations_under_concurrency_never_over_serve(postgres_db):
     monitor.join(timeout=60)
 
     assert errors == []
-    assert len(outcomes) == len(late_raters)
+    assert outcomes == ["refused"] * len(late_raters)
     assert monitor.highest <= overlap
     completed = Counter(Rating.objects.filter(skipped=False).values_list("study_clip_id", flat=True))
     assert completed == dict.fromkeys(shown, overlap)

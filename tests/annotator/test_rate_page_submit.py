@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from annotator.models import Rating, Reservation
-from tests.annotator.clients import login
+from tests.annotator.clients import login, rate_page
 from tests.builders import all_present, reserve
 
 
@@ -18,7 +18,7 @@ def page_submit(client: Client, study_clip_id: int, body: dict):
 def test_rate_page_config_points_at_the_api_submit_and_the_next_clip(client, media_world):
     login(client, media_world.raters[0])
 
-    page = client.get(f"/rate/{media_world.study.pk}/")
+    page = rate_page(client, media_world.study)
 
     config = json.loads(page.text.split('id="rater-config" type="application/json">')[1].split("</script>")[0])
     assert config["submit_url"] == f"/api/study-clips/{config['study_clip_id']}/submit/"
@@ -53,7 +53,7 @@ def test_skip_stores_a_skipped_rating_and_moves_on(client, media_world):
 
     assert response.status_code == 200
     assert Rating.objects.get(rater=media_world.raters[0]).skipped is True
-    page = client.get(f"/rate/{media_world.study.pk}/")
+    page = rate_page(client, media_world.study)
     assert Reservation.objects.get(rater=media_world.raters[0]).study_clip_id != study_clip.pk
     assert "1 of 3 done" in page.text
 
@@ -87,13 +87,14 @@ def test_malformed_submit_is_a_400_naming_the_field(client, media_world, field, 
     assert not Rating.objects.exists()
 
 
-def test_submit_for_a_clip_the_rater_does_not_hold_is_404(client, media_world):
+def test_submit_for_a_clip_the_rater_does_not_hold_is_refused_as_lapsed(client, media_world):
     study_clip = reserve(media_world, rater=media_world.raters[1])
     login(client, media_world.raters[0])
 
     response = page_submit(client, study_clip.pk, {"answers": all_present(study_clip)})
 
-    assert response.status_code == 404
+    assert response.status_code == 409
+    assert response.json()["message"] == "Your reservation for this clip lapsed; ask for the next clip."
     assert not Rating.objects.exists()
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from annotator import services
 from annotator.models import ClipEvidence, Reservation, Study
-from tests.annotator.clients import login
+from tests.annotator.clients import login, rate_page
 from tests.builders import all_present, reserve
 from tests.factories import CategoryFactory
 
@@ -30,7 +30,7 @@ def test_rater_home_lists_the_rater_studies_with_progress(client, media_world):
 def test_rate_page_shows_the_reserved_clip_labels_without_decoy_flags(client, media_world):
     login(client, media_world.raters[0])
 
-    response = client.get(f"/rate/{media_world.study.pk}/")
+    response = rate_page(client, media_world.study)
 
     assert response.status_code == 200
     reservation = Reservation.objects.get(rater=media_world.raters[0])
@@ -47,15 +47,17 @@ def test_rate_page_shows_the_reserved_clip_labels_without_decoy_flags(client, me
 def test_rate_page_serves_the_same_reservation_until_submitted(client, media_world):
     login(client, media_world.raters[0])
 
-    client.get(f"/rate/{media_world.study.pk}/")
-    client.get(f"/rate/{media_world.study.pk}/")
+    first = page_config(rate_page(client, media_world.study).text)
+    second = page_config(rate_page(client, media_world.study).text)
+    reloaded = page_config(client.get(f"/rate/{media_world.study.pk}/").text)
 
     assert Reservation.objects.filter(rater=media_world.raters[0]).count() == 1
+    assert first["study_clip_id"] == second["study_clip_id"] == reloaded["study_clip_id"]
 
 
 def test_rate_page_shows_evidence_only_when_the_study_shows_it(client, media_world):
     login(client, media_world.raters[0])
-    page = client.get(f"/rate/{media_world.study.pk}/").text
+    page = rate_page(client, media_world.study).text
     assert page_config(page)["evidence"] is None
     assert "proposed by the" not in page
 

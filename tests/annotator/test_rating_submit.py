@@ -4,7 +4,7 @@ import pytest
 
 from annotator import services
 from annotator.models import Judgment, Rating, Reservation
-from config.errors import ApplicationError
+from config.errors import ApplicationError, ConflictError
 from tests.builders import all_present, make_study, rate
 from tests.factories import CategoryFactory
 
@@ -109,7 +109,7 @@ def test_rating_submit_without_a_reservation_is_refused(world):
     study = make_study(world)
     study_clip = study.study_clips.first()
 
-    with pytest.raises(ApplicationError, match="no reservation"):
+    with pytest.raises(ConflictError, match="lapsed; ask for the next clip"):
         rate(study_clip, world.raters[0])
 
     assert not Rating.objects.exists()

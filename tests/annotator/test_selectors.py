@@ -17,7 +17,6 @@ from tests.factories import UserFactory
 PAYLOAD_KEYS = {
     "study_clip_id",
     "study_id",
-    "clip_id",
     "instructions",
     "media_url",
     "spectrogram_url",

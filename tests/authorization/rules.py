@@ -106,10 +106,17 @@ RULES: list[Rule] = [
     Rule("annotator-api:study-progress", url("annotator-api:study-progress", STUDY), researcher_api()),
     Rule("annotator-api:study-judgments", url("annotator-api:study-judgments", STUDY), researcher_api()),
     # --- annotator API: the rating queue ------------------------------------------------
+    # Reserving is a POST; a GET changes nothing and is not allowed (405).
     Rule(
         "annotator-api:study-next",
         url("annotator-api:study-next", STUDY),
         row(anonymous=401, rater_in=200, rater_out=404, other_rater=200, owner=403, other_researcher=403, admin=404),
+        method="post",
+    ),
+    Rule(
+        "annotator-api:study-next",
+        url("annotator-api:study-next", STUDY),
+        row(anonymous=401, rater_in=405, rater_out=405, other_rater=405, owner=403, other_researcher=403, admin=405),
     ),
     Rule(
         "annotator-api:rater-progress",
@@ -124,16 +131,17 @@ RULES: list[Rule] = [
     Rule(
         "annotator-api:rating-submit",
         url("annotator-api:rating-submit", RESERVED),
-        # An admin sees the clip but holds no reservation for it: refused as such.
-        row(anonymous=401, rater_in=200, rater_out=404, other_rater=404, owner=403, other_researcher=403, admin=400),
+        # A rater of the study without a live reservation (nor a rating) gets the queue's one
+        # answer, 409 lapsed; whoever does not rate the study (an admin too) finds nothing.
+        row(anonymous=401, rater_in=200, rater_out=404, other_rater=409, owner=403, other_researcher=403, admin=404),
         method="post",
         body=answers_body,
     ),
     Rule(
         "annotator-api:reservation-release",
         url("annotator-api:reservation-release", RESERVED),
-        # Releasing what one does not hold is a no-op for whoever may see the clip.
-        row(anonymous=401, rater_in=204, rater_out=404, other_rater=404, owner=403, other_researcher=403, admin=204),
+        # Releasing what one does not hold is a no-op for any rater of the study.
+        row(anonymous=401, rater_in=204, rater_out=404, other_rater=204, owner=403, other_researcher=403, admin=404),
         method="post",
     ),
     # --- modelzoo API ---------------------------------------------------------------------
@@ -220,10 +228,19 @@ RULES: list[Rule] = [
         row(anonymous=LOGIN, **dict.fromkeys(RATERS, 200), owner=403, other_researcher=403, admin=200),
         hides=STUDY_NAME,
     ),
+    # GET shows the held clip (rater_in) or the page that asks for one (other_rater), reserving
+    # nothing; POST reserves and answers 303 to the GET.
     Rule(
         "annotator:rate",
         url("annotator:rate", STUDY),
         row(anonymous=LOGIN, rater_in=200, rater_out=404, other_rater=200, owner=403, other_researcher=403, admin=404),
+    ),
+    Rule(
+        "annotator:rate",
+        url("annotator:rate", STUDY),
+        row(anonymous=LOGIN, rater_in=303, rater_out=404, other_rater=303, owner=403, other_researcher=403, admin=404),
+        method="post",
+        form=True,
     ),
     Rule(
         "annotator:rate-categories",

@@ -163,7 +163,7 @@ def test_api_invalid_run_ids_answer_the_field_messages_under_extra_fields(built)
     response = client.get(reverse("evaluation-api:run-compare"), {"ids": "abc"})
 
     body = _assert_envelope(response, 400)
-    assert body["extra"]["fields"] == {"ids": ["a comma-separated list of run ids"]}
+    assert body["extra"]["fields"] == {"ids": ["A comma-separated list of ids (ASCII digits, each at most 2**63-1)."]}
 
 
 def test_api_report_without_study_or_runs_answers_the_non_field_message(built):
