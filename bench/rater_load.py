@@ -1,9 +1,8 @@
 """Benchmark: the rating queue over HTTP, with N raters working at once.
 
-Creates a fresh PostgreSQL database, migrates it, seeds it through the services (a dataset
-of clips with readable media and proposals, one study per run with 3 raters per clip,
-raters with API tokens), starts the app under gunicorn and runs N simulated raters for a
-fixed time per run: POST for the next clip (reserving it), optionally "think", POST the answers.
+Creates a fresh PostgreSQL database, seeds it (bench/load_seed.py), starts the app under
+gunicorn (bench/load_harness.py), runs N simulated raters for a fixed time per run: POST
+for the next clip (reserving it), optionally "think", POST the answers.
 
 Two modes, both printed by default:
 - saturating (think 0): every rater asks again as soon as it has its answer. With N raters
@@ -20,18 +19,16 @@ it after each answer), latency taken from sending the request to reading the las
 The server defaults to 2 sync workers: PostgreSQL on the same 2 CPUs needs about as much
 CPU per request as Django, and 3 or 4 workers, or gthread workers, gave fewer round trips
 per second in our runs, only more contention.
-The CPU each part used is read from /proc for gunicorn's workers, for the PostgreSQL
-backends serving the run's database, and for the client processes, and printed per round
-trip; so is the CPU everything else on the machine used meanwhile ("other load", in CPUs),
-since other programs may share it.
+The CPU of gunicorn's workers, of the PostgreSQL backends serving the run's database and
+of the clients is read from /proc and printed per round trip; so is what everything else
+on the machine used meanwhile ("other load", in CPUs).
 
 Each row ends with an integrity check read from the database afterwards: ratings stored ==
 submits acknowledged, no clip over its overlap (completed + reserved), no clip served
 twice to a rater, and every clip's completed_count equal to its real count.
 
-    python bench/rater_load.py [--levels 1,8,32] [--think-ms 0,2000] [--jitter 0.5]
-        [--seconds 30] [--workers 2] [--worker-class sync] [--threads 1] [--clips 3000]
-        [--server postgres://postgres@127.0.0.1:5432] [--database avlabel_bench]
+    python bench/rater_load.py [--levels 1,8,32] [--think-ms 0,2000] [--seconds 30] [--clips 3000]
+        (--help lists the server, database and gunicorn options)
 """
 
 from __future__ import annotations
@@ -46,8 +43,6 @@ import queue
 import random
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,14 +52,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg2
+from load_harness import (
+    CpuTracker,
+    admin_connection,
+    database_backend_pids,
+    database_drop,
+    database_recreate,
+    free_port,
+    gunicorn_start,
+    gunicorn_stop,
+    machine_busy_seconds,
+    process_tree,
+)
+from load_seed import OVERLAP, integrity, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
-OVERLAP = 3
-CATEGORIES = 60
 RATERS_PER_CLIENT_PROCESS = 8
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -85,231 +89,6 @@ class RunResult:
     stats: list[RaterStats]
     cpu_seconds: dict[str, float]  # server / database / clients / others
     integrity: dict[str, object]
-
-
-# ---------------------------------------------------------------- database and server
-
-
-def admin_connection(server: str):
-    connection = psycopg2.connect(f"{server.rstrip('/')}/postgres")
-    connection.autocommit = True
-    return connection
-
-
-def database_recreate(server: str, name: str) -> None:
-    connection = admin_connection(server)  # not `with connection`: that opens a transaction
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        connection.close()
-
-
-def database_drop(server: str, name: str) -> None:
-    connection = admin_connection(server)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        connection.close()
-
-
-def database_backend_pids(connection, name: str) -> list[int]:
-    """The server processes serving database `name` (asked over an open admin connection)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
-        return [pid for (pid,) in cursor.fetchall()]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_get_ok(port: int, path: str) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
-def gunicorn_start(
-    *, env: dict, workers: int, worker_class: str, threads: int, port: int, log_path: Path
-) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = log_path.open("w")
-    command = [
-        str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "--backlog", "256",
-        "-w", str(workers), "-k", worker_class, "--threads", str(threads),
-        "--keep-alive", "10",  # longer than the longest think time: raters keep their connection
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}; see {log_path}")
-            # one answer per worker and thread, so that none is still importing when the clock starts
-            if all(http_get_ok(port, "/healthz") for _ in range(workers * threads * 2)):
-                return process
-            time.sleep(0.5)
-        raise RuntimeError(f"gunicorn did not answer within 180 s; see {log_path}")
-    except BaseException:
-        gunicorn_stop(process)
-        raise
-
-
-def gunicorn_stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def process_tree(pid: int) -> list[int]:
-    pids, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            pending.extend(int(child) for child in task.read_text().split())
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds of each live process, from /proc/<pid>/stat."""
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
-    return used
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all processes on the machine spent busy so far, from /proc/stat."""
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
-    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
-
-
-class CpuTracker:
-    """CPU used by a changing set of processes since the first reading. Read it every second
-    or so: a process that appears counts in full, one that ends keeps what it had used."""
-
-    def __init__(self, list_pids) -> None:
-        self.list_pids = list_pids
-        self.first = cpu_seconds(list_pids())
-        self.last = dict(self.first)
-
-    def sample(self) -> None:
-        self.last.update(cpu_seconds(self.list_pids()))
-
-    def used(self) -> float:
-        self.sample()
-        return sum(seconds - self.first.get(pid, 0.0) for pid, seconds in self.last.items())
-
-
-# ---------------------------------------------------------------- seeding (Django, in this process)
-
-
-def seed(*, studies: int, raters: int, clips: int) -> tuple[list[int], list[str]]:
-    """One dataset, one proposal set, `studies` studies; returns study ids and rater tokens."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
-
-    from annotator import roles, services
-    from annotator.models import Category, Clip, ClipLabel, Dataset, Proposal, ProposalSet, Taxonomy
-
-    taxonomy = Taxonomy.objects.create(name="bench")
-    categories = Category.objects.bulk_create(
-        [Category(taxonomy=taxonomy, name=f"class {i}", index=i) for i in range(CATEGORIES)]
-    )
-    dataset = Dataset.objects.create(name="bench", taxonomy=taxonomy)
-    rows = Clip.objects.bulk_create(
-        [
-            Clip(dataset=dataset, clip_id=f"bench{i:06d}", split="test", media_status=Clip.MediaStatus.OK)
-            for i in range(clips)
-        ]
-    )
-    ClipLabel.objects.bulk_create(
-        [ClipLabel(clip=clip, category=categories[i % CATEGORIES]) for i, clip in enumerate(rows)]
-    )
-    proposal_set = ProposalSet.objects.create(dataset=dataset, name="bench", source=ProposalSet.Source.FILE)
-    Proposal.objects.bulk_create(
-        [
-            Proposal(proposal_set=proposal_set, clip=clip, category=categories[(i + shift) % CATEGORIES], score=0.5)
-            for i, clip in enumerate(rows)
-            for shift in (0, 7)
-        ]
-    )
-    User = get_user_model()
-    rater_group, _ = Group.objects.get_or_create(name=roles.RATER)
-    researcher_group, _ = Group.objects.get_or_create(name=roles.RESEARCHER)
-    owner = User.objects.create(username="bench-owner")
-    owner.groups.add(researcher_group)
-    Dataset.objects.filter(pk=dataset.pk).update(owner=owner)  # studies may only use their owner's datasets
-    pool = []
-    for i in range(raters):
-        rater = User.objects.create(username=f"bench-rater{i:02d}")
-        rater.groups.add(rater_group)
-        pool.append(rater)
-    tokens = [Token.objects.create(user=rater).key for rater in pool]
-    study_ids = [
-        services.study_create(
-            name=f"bench {index}",
-            dataset=dataset,
-            proposal_set=proposal_set,
-            owner=owner,
-            raters=pool,
-            sample_size=clips,
-            seed=index,
-            raters_per_clip=OVERLAP,
-            decoys_per_clip=1,
-        ).pk
-        for index in range(studies)
-    ]
-    return study_ids, tokens
-
-
-def integrity(*, study_id: int, stats: list[RaterStats]) -> dict[str, object]:
-    from django.db.models import Count, Q
-
-    from annotator.models import Rating, Reservation, StudyClip
-
-    stored = Rating.objects.filter(study_clip__study_id=study_id)
-    acknowledged = set().union(*(s.acknowledged for s in stats))
-    stored_ids = set(stored.values_list("pk", flat=True))
-    loads = StudyClip.objects.filter(study_id=study_id).annotate(
-        completed=Count("ratings", filter=Q(ratings__skipped=False), distinct=True),
-        reserved=Count("reservations", distinct=True),
-    )
-    worst = max((row.completed + row.reserved for row in loads), default=0)
-    # completed_count: the queue's stored count, which must match the real one (0 on code without it)
-    miscounted = sum(row.completed != getattr(row, "completed_count", row.completed) for row in loads)
-    pairs = stored.values("study_clip_id", "rater_id").annotate(n=Count("pk")).filter(n__gt=1).count()
-    served_twice = sum(s.served_after_submit for s in stats) + pairs
-    ok = stored_ids == acknowledged and worst <= OVERLAP and served_twice == 0 and miscounted == 0
-    return {
-        "stored": len(stored_ids),
-        "acknowledged": len(acknowledged),
-        "max_load": worst,
-        "served_twice": served_twice,
-        "miscounted": miscounted,
-        "open_reservations": Reservation.objects.filter(study_clip__study_id=study_id).count(),
-        "ok": ok,
-    }
 
 
 # ---------------------------------------------------------------- simulated raters (client processes)
