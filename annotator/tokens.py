@@ -9,15 +9,20 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 
+def tokens_expire_at_or_before(now: datetime | None = None) -> datetime:
+    """A token created at or before this moment has expired."""
+    return (now or timezone.now()) - settings.AVLABEL_TOKEN_TTL
+
+
 def token_expired(token: Token, *, now: datetime | None = None) -> bool:
-    return token.created <= (now or timezone.now()) - settings.AVLABEL_TOKEN_TTL
+    return token.created <= tokens_expire_at_or_before(now)
 
 
 def token_issue(*, user) -> Token:
     """The user's live token, or a fresh one in place of an expired one. Concurrent logins of
     one user end with the same token (get_or_create settles the race on the unique user)."""
     with transaction.atomic():
-        Token.objects.filter(user=user, created__lte=timezone.now() - settings.AVLABEL_TOKEN_TTL).delete()
+        Token.objects.filter(user=user, created__lte=tokens_expire_at_or_before()).delete()
         token, _ = Token.objects.get_or_create(user=user)
     return token
 
