@@ -7,7 +7,7 @@ from django.forms.utils import ErrorDict, ErrorList
 
 from annotator import roles, selectors
 from annotator.importers.probe import MEDIA_FLAGS
-from annotator.models import Dataset, ProposalSet
+from annotator.models import Dataset, ProposalSet, Study
 
 
 class ProposalSetSelect(forms.Select):
@@ -46,7 +46,27 @@ class StudyCreateForm(forms.Form):
     seed = forms.IntegerField(initial=0, help_text="The same seed gives the same sample and label order.")
     stratified = forms.BooleanField(required=False, initial=True, help_text="Sample evenly across original labels.")
     split = forms.CharField(max_length=20, required=False, help_text="Only clips of this split; empty: all.")
-    raters_per_clip = forms.IntegerField(min_value=1, initial=3)
+    raters_per_clip = forms.IntegerField(
+        min_value=1, initial=3, help_text="Fixed overlap: raters per clip; until settled: the most raters per clip."
+    )
+    serving = forms.ChoiceField(
+        choices=Study.Serving.choices,
+        initial=Study.Serving.FIXED,
+        help_text="Until settled: each clip is served until its labels are decided, from the fewest raters on.",
+    )
+    min_raters = forms.IntegerField(min_value=1, initial=3, help_text="Until settled: the fewest raters per clip.")
+    quiet_raters = forms.IntegerField(
+        min_value=0, initial=8, help_text="Until settled: raters in a row who add nothing before a clip is complete."
+    )
+    settle_error = forms.FloatField(
+        min_value=0.0001, max_value=0.49, initial=0.02, help_text="Until settled: error allowed per label decision."
+    )
+    ask_modality = forms.BooleanField(
+        required=False, initial=True, help_text="Raters say whether a present label is heard, seen or both."
+    )
+    max_labels_shown = forms.IntegerField(
+        min_value=1, max_value=1000, initial=10, help_text="Labels shown per clip, labels raters added included."
+    )
     raters = RaterChoiceField(
         queryset=None,
         to_field_name="username",  # the API names raters by username

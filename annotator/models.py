@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Taxonomy(models.Model):
@@ -172,10 +173,38 @@ class ClipEvidence(models.Model):
         constraints = [models.UniqueConstraint(fields=["proposal_set", "clip"], name="evidence_unique")]
 
 
+class Modality(models.TextChoices):
+    """Where a present label is: heard only, seen only, or both; blank when not given."""
+
+    NONE = "", "not given"
+    AUDIO = "A", "heard only"
+    VISUAL = "V", "seen only"
+    BOTH = "AV", "heard and seen"
+
+
+class GoldLabel(models.Model):
+    """Known truth for one label of a clip: present (with its modality, when known) or absent.
+    Loaded from a gold file or promoted from an earlier study's consensus; rater scoring
+    counts only labels with a row here."""
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="gold_labels")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    present = models.BooleanField()
+    modality = models.CharField(max_length=2, choices=Modality.choices, blank=True, default="")
+    source = models.CharField(max_length=300, blank=True, help_text="Gold file, or 'study:<id>'.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clip", "category"], name="goldlabel_unique")]
+
+
 class Study(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "active"
         CLOSED = "closed", "closed"
+
+    class Serving(models.TextChoices):
+        FIXED = "fixed", "fixed overlap"
+        SETTLED = "settled", "until settled"
 
     name = models.CharField(max_length=200)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="studies")
@@ -189,7 +218,22 @@ class Study(models.Model):
     seed = models.IntegerField(default=0)
     stratified = models.BooleanField(default=True, help_text="Sample evenly across the clips' original labels.")
     split = models.CharField(max_length=20, blank=True, help_text="Sample only clips of this split.")
-    raters_per_clip = models.PositiveIntegerField(default=3)
+    raters_per_clip = models.PositiveIntegerField(
+        default=3, help_text="The fixed overlap; with serving 'settled', the most raters a clip gets."
+    )
+    serving = models.CharField(max_length=10, choices=Serving.choices, default=Serving.FIXED)
+    min_raters = models.PositiveIntegerField(default=3, help_text="With serving 'settled': the fewest raters.")
+    settle_error = models.FloatField(
+        default=0.02, help_text="With serving 'settled': the error a label's sequential decision may have."
+    )
+    quiet_raters = models.PositiveIntegerField(
+        default=8,
+        help_text="With serving 'settled': raters in a row who added nothing before a clip's label set is complete.",
+    )
+    ask_modality = models.BooleanField(
+        default=True, help_text="Raters say whether a present label is heard, seen or both."
+    )
+    max_labels_shown = models.PositiveIntegerField(default=10, help_text="Labels shown per clip, added ones included.")
     decoys_per_clip = models.PositiveIntegerField(default=1)
     gold_rate = models.FloatField(default=0.0, help_text="Share of extra clips with known labels, 0..1.")
     show_evidence = models.BooleanField(default=False)
@@ -205,6 +249,10 @@ class Study(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="study_gold_rate_0_1"),
             models.CheckConstraint(condition=Q(raters_per_clip__gte=1), name="study_raters_per_clip_min_1"),
+            models.CheckConstraint(
+                condition=Q(min_raters__gte=1) & Q(min_raters__lte=models.F("raters_per_clip")),
+                name="study_min_raters_1_to_max",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,6 +273,12 @@ class StudyClip(models.Model):
     position = models.PositiveIntegerField()
     is_gold = models.BooleanField(default=False)
     completed_count = models.PositiveIntegerField(default=0, editable=False)
+    settled = models.BooleanField(
+        default=False, editable=False, help_text="Serving 'settled': its label set is decided; it is served no more."
+    )
+    quiet_ratings = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Completed ratings in a row, up to the latest, that added no label."
+    )
 
     class Meta:
         ordering = ["study", "position"]
@@ -233,22 +287,56 @@ class StudyClip(models.Model):
             models.UniqueConstraint(fields=["study", "position"], name="studyclip_unique_position"),
         ]
         indexes = [
-            # The queue's serving order: most completed first, then by position.
-            models.Index(fields=["study", "-completed_count", "position"], name="studyclip_queue_order"),
+            # The queue's serving order among clips still served: most completed first, then by position.
+            models.Index(fields=["study", "settled", "-completed_count", "position"], name="studyclip_queue_order"),
         ]
 
 
 class StudyClipLabel(models.Model):
-    """A label shown to raters for a study clip: a proposal or a decoy, in shuffled order."""
+    """A label shown to raters for a study clip: a proposal or a decoy (in shuffled order,
+    fixed when the study is created), or a label a rater added, shown to the clip's later
+    raters from `created_at` on (blind: nothing tells them it was added) until `hidden_at`."""
+
+    class Source(models.TextChoices):
+        PROPOSAL = "proposal", "model proposal"
+        DECOY = "decoy", "decoy"
+        ADDED = "added", "added by a rater"
 
     study_clip = models.ForeignKey(StudyClip, on_delete=models.CASCADE, related_name="shown_labels")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
     is_decoy = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PROPOSAL)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     position = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    hidden_at = models.DateTimeField(null=True, blank=True, help_text="When it stopped being shown.")
+    hidden_reason = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="rejected: added once and rejected by the next raters; present / absent: decided "
+        "(serving 'settled'); cap: added when the clip already showed max_labels_shown labels.",
+    )
 
     class Meta:
         ordering = ["study_clip", "position"]
         constraints = [models.UniqueConstraint(fields=["study_clip", "category"], name="shownlabel_unique")]
+
+
+class RaterGoldTally(models.Model):
+    """A rater's decisive answers on a study's gold labels, by truth: what the settled queue
+    weighs their votes with (their sensitivity and specificity). Written by rating_submit."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="gold_tallies")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    true_present = models.PositiveIntegerField(default=0, help_text="Present on a label known present.")
+    false_absent = models.PositiveIntegerField(default=0, help_text="Absent on a label known present.")
+    true_absent = models.PositiveIntegerField(default=0, help_text="Absent on a label known absent.")
+    false_present = models.PositiveIntegerField(default=0, help_text="Present on a label known absent.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "rater"], name="ratergoldtally_unique")]
 
 
 class Reservation(models.Model):
@@ -288,6 +376,7 @@ class Judgment(models.Model):
     rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="judgments")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
     answer = models.CharField(max_length=10, choices=Answer.choices)
+    modality = models.CharField(max_length=2, choices=Modality.choices, blank=True, default="")
     added_by_rater = models.BooleanField(default=False)
 
     class Meta:

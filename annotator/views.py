@@ -137,6 +137,8 @@ def rater_page_config(*, study, payload: dict) -> dict:
         "submit_url": reverse("annotator-api:rating-submit", args=[payload["study_clip_id"]]),
         "next_url": reverse("annotator:rate", args=[study.pk]),
         "labels": labels,
+        # With modality asked, a label's key also says heard / seen / both (rater.js).
+        "ask_modality": payload["ask_modality"],
         "evidence": None,
     }
     if evidence:

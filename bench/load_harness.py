@@ -1,10 +1,12 @@
-"""What bench/rater_load.py runs around the app: a throwaway PostgreSQL database, gunicorn
-started and stopped, and the CPU each process used, read from /proc."""
+"""What the benches run around the app: a throwaway PostgreSQL database migrated under the
+production settings, gunicorn started and stopped, and the CPU each process used, read
+from /proc."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -41,6 +43,23 @@ def database_drop(server: str, name: str) -> None:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         connection.close()
+
+
+def production_env(*, server: str, database: str, data_dir: Path) -> dict[str, str]:
+    """The environment of the app under its production settings on `database`, then
+    migrated there; in-memory broker: no bench here runs a worker."""
+    env = os.environ | {
+        "DATABASE_URL": f"{server.rstrip('/')}/{database}",
+        "AVLABEL_DATA_DIR": str(data_dir),
+        "CELERY_BROKER_URL": "memory://",
+        "DJANGO_DEBUG": "0",
+        # production settings refuse to start without a key; the run's sessions need no lasting one
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        "AVLABEL_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    return env
 
 
 def database_backend_pids(connection, name: str) -> list[int]:

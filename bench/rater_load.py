@@ -41,9 +41,7 @@ import multiprocessing
 import os
 import queue
 import random
-import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -63,6 +61,7 @@ from load_harness import (
     gunicorn_stop,
     machine_busy_seconds,
     process_tree,
+    production_env,
 )
 from load_seed import OVERLAP, integrity, seed
 
@@ -331,20 +330,10 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     database_recreate(args.server, args.database)
     data_dir = Path(tempfile.mkdtemp(prefix="avlabel-bench-"))
-    env = os.environ | {
-        "DATABASE_URL": f"{args.server.rstrip('/')}/{args.database}",
-        "AVLABEL_DATA_DIR": str(data_dir),
-        "CELERY_BROKER_URL": "memory://",
-        "DJANGO_DEBUG": "0",
-        # production settings refuse to start without a key; the run's sessions need no lasting one
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-        "AVLABEL_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    os.environ.update(env)
     process = None
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        env = production_env(server=args.server, database=args.database, data_dir=data_dir)
+        os.environ.update(env)
         sys.path.insert(0, str(ROOT))
         import django
 

@@ -225,6 +225,10 @@ DATASET_CSV_COLUMNS = (
     "votes_absent",
     "votes_unsure",
     "agreement",
+    "modality",
+    "votes_A",
+    "votes_V",
+    "votes_AV",
     "raters",
     "is_gold",
 )
@@ -232,8 +236,10 @@ DATASET_CSV_COLUMNS = (
 
 def study_dataset_records(data: StudyData, *, include_rejected: bool = False) -> list[dict]:
     """One record per rated clip: its original labels and its consensus labels, each with
-    votes and agreement (share of decisive votes on the majority side). With
-    ``include_rejected`` every judged label is listed, with ``confirmed`` telling which."""
+    votes and agreement (share of decisive votes on the majority side) and where it is:
+    the modality consensus (A heard only, V seen only, AV both; None without modality
+    votes) with its votes. With ``include_rejected`` every judged label is listed, with
+    ``confirmed`` telling which."""
     by_clip: dict[int, list] = {}
     for vote in label_votes(data):
         if vote.confirmed or include_rejected:
@@ -258,6 +264,8 @@ def study_dataset_records(data: StudyData, *, include_rejected: bool = False) ->
                         "in_original": bool(data.clips.original[n, v.label]),
                         "votes": {"present": v.present, "absent": v.absent, "unsure": v.unsure},
                         "agreement": None if math.isnan(v.agreement) else v.agreement,
+                        "modality": v.modality,
+                        "modality_votes": dict(zip(metrics.MODALITIES, v.modality_votes, strict=True)),
                     }
                     for v in labels
                 ],
@@ -278,7 +286,7 @@ def dataset_to_csv(records: Sequence[dict]) -> str:
         head = [record["clip_id"], record["youtube_id"], record["start_seconds"], ";".join(record["original_labels"])]
         tail = [record["raters"], int(record["is_gold"])]
         if not record["labels"]:
-            rows.append([*head, *[None] * 8, *tail])
+            rows.append([*head, *[None] * 12, *tail])
         for label in record["labels"]:
             rows.append(
                 [
@@ -291,6 +299,8 @@ def dataset_to_csv(records: Sequence[dict]) -> str:
                     label["votes"]["absent"],
                     label["votes"]["unsure"],
                     label["agreement"],
+                    label["modality"],
+                    *(label["modality_votes"][code] for code in metrics.MODALITIES),
                     *tail,
                 ]
             )

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from annotator.selectors import judgments as annotator_judgments
 from config.errors import ApplicationError, NotFoundError
-from evaluation import exporters, plots, selectors, tables
+from evaluation import exporters, metrics, plots, selectors, tables
 from evaluation.models import EvaluationReport
 from evaluation.tables import Table
 from modelzoo import selectors as modelzoo_selectors
@@ -144,7 +144,12 @@ def study_dataset_export(*, study: Study, fmt: str, include_rejected: bool = Fal
     meta = {
         "study": {"id": study.pk, "name": study.name, "dataset": study.dataset.name},
         "taxonomy": study.dataset.taxonomy.name,
-        "rule": "confirmed = more raters answered present than absent; unsure abstains",
+        "rule": (
+            "confirmed = more of the raters shown the label answered present than absent; unsure abstains; "
+            f"a label a rater added needs {metrics.ADDED_MIN_PRESENT} present answers"
+        ),
+        "modality_rule": "heard? and seen? each by the majority of the label's modality votes, a tie as yes",
+        "serving": study.serving,
     }
     return exporters.dataset_to_json(records, meta=meta)
 

@@ -169,9 +169,11 @@ def make_study(
     show_evidence: bool = False,
     reservation_timeout_seconds: int = 600,
     instructions: str = "",
+    **settings,
 ) -> Study:
     """A study over the world through the real service: by default every clip, the world's
-    owner, raters and proposal set."""
+    owner, raters and proposal set; `settings` go to study_create as they are (serving,
+    min_raters, ask_modality, ...)."""
     return services.study_create(
         name=name,
         dataset=world.dataset,
@@ -188,6 +190,7 @@ def make_study(
         show_evidence=show_evidence,
         reservation_timeout_seconds=reservation_timeout_seconds,
         instructions=instructions,
+        **settings,
     )
 
 
@@ -197,7 +200,8 @@ def reserve(world: World, *, rater: User | None = None) -> StudyClip | None:
 
 
 def all_present(study_clip: StudyClip) -> dict[int, str]:
-    return {pk: "present" for pk in study_clip.shown_labels.values_list("category_id", flat=True)}
+    shown = study_clip.shown_labels.filter(hidden_at__isnull=True)
+    return {pk: "present" for pk in shown.values_list("category_id", flat=True)}
 
 
 def rate(

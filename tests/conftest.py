@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-# shared/ lies beside the clone, for sessions and CI alike.
-SHARED_DATA = Path(os.environ.get("AVLABEL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+# The real annotation files the tests read ship with the clone (tests/data/*/README.md).
+SHARED_DATA = Path(os.environ.get("AVLABEL_SHARED_DATA", Path(__file__).resolve().parent / "data"))
 
 IN_CI = bool(os.environ.get("CI"))
 

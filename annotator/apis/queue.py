@@ -62,6 +62,9 @@ class ClipPayloadSerializer(serializers.Serializer):
     duration_seconds = serializers.FloatField(allow_null=True)
     has_audio = serializers.BooleanField(allow_null=True)
     labels = LabelSerializer(many=True)
+    ask_modality = serializers.BooleanField(
+        help_text="Whether the study asks, for a present or added label, if it is heard (A), seen (V) or both (AV)."
+    )
     evidence = EvidenceSerializer(allow_null=True)
 
 
@@ -152,6 +155,14 @@ class RatingSubmitApi(QueueApi):
             help_text="Category ids the rater adds from the taxonomy (stored as present; "
             f"at most {services.MAX_ADDED}).",
         )
+        modalities = _BoundedDictField(
+            child=serializers.ChoiceField(choices=sorted(services.MODALITIES)),
+            max_keys=services.MAX_ANSWERS + services.MAX_ADDED,
+            required=False,
+            default=dict,
+            help_text="Category id -> A (heard only) / V (seen only) / AV (both), for labels answered present "
+            "and labels added, in studies that ask (ask_modality); one left out is recorded as not given.",
+        )
         seconds_spent = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0)
         skipped = serializers.BooleanField(required=False, default=False)
 
@@ -159,6 +170,7 @@ class RatingSubmitApi(QueueApi):
         class JudgmentSerializer(serializers.Serializer):
             category_id = serializers.IntegerField()
             answer = serializers.ChoiceField(choices=Judgment.Answer.choices)
+            modality = serializers.CharField(allow_blank=True, help_text="A, V, AV, or blank when not given.")
             added_by_rater = serializers.BooleanField()
 
         id = serializers.IntegerField()
@@ -183,6 +195,7 @@ class RatingSubmitApi(QueueApi):
             rater=request.user,
             answers=data["answers"],
             added_category_ids=data["added"],
+            modalities=data["modalities"],
             seconds_spent=data["seconds_spent"],
             skipped=data["skipped"],
         )

@@ -26,6 +26,7 @@ class StudyOutputSerializer(serializers.ModelSerializer):
             "id", "name", "status", "dataset", "dataset_name", "proposal_set", "proposal_set_name", "owner",
             "raters", "instructions", "sample_size", "seed", "stratified", "split", "raters_per_clip",
             "decoys_per_clip", "gold_rate", "show_evidence", "reservation_timeout_seconds", "exclude_media_flags",
+            "serving", "min_raters", "settle_error", "quiet_raters", "ask_modality", "max_labels_shown",
             "clip_count",
             "created_at",
         ]  # fmt: skip
@@ -61,7 +62,28 @@ class StudyCreateInputSerializer(serializers.Serializer):
     seed = serializers.IntegerField(default=0, min_value=DB_INT_MIN, max_value=DB_INT_MAX)
     stratified = serializers.BooleanField(default=True)
     split = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
-    raters_per_clip = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX, default=3)
+    raters_per_clip = serializers.IntegerField(
+        min_value=1, max_value=DB_INT_MAX, default=3, help_text="The fixed overlap; serving 'settled': the most raters."
+    )
+    serving = serializers.ChoiceField(
+        choices=Study.Serving.choices,
+        default=Study.Serving.FIXED,
+        help_text="fixed: every clip gets raters_per_clip raters; settled: from min_raters up to raters_per_clip, "
+        "until its label set is decided.",
+    )
+    min_raters = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX, default=3)
+    settle_error = serializers.FloatField(
+        min_value=0.0001, max_value=0.49, default=0.02, help_text="Error allowed to a label's sequential decision."
+    )
+    quiet_raters = serializers.IntegerField(
+        min_value=0, max_value=DB_INT_MAX, default=8, help_text="Raters in a row adding nothing before a clip settles."
+    )
+    ask_modality = serializers.BooleanField(
+        default=True, help_text="Raters say whether a present label is heard (A), seen (V) or both (AV)."
+    )
+    max_labels_shown = serializers.IntegerField(
+        min_value=1, max_value=1000, default=10, help_text="Labels shown per clip, labels raters added included."
+    )
     decoys_per_clip = serializers.IntegerField(min_value=0, max_value=DB_INT_MAX, default=1)
     gold_rate = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.0)
     show_evidence = serializers.BooleanField(default=False)

@@ -30,8 +30,15 @@ from annotator.selectors.catalog import (
     proposal_sets_for_researcher,
     researcher_get,
 )
+from annotator.selectors.clip_labels import (
+    ShownLabel,
+    clip_gold_truth,
+    gold_tallies,
+    study_clip_labels,
+    study_clip_votes,
+)
 from annotator.selectors.payloads import rating_payload, study_clip_media_url, study_clip_payload
-from annotator.selectors.progress import rater_progress, study_judgments, study_progress
+from annotator.selectors.progress import rater_progress, study_gold_truth, study_judgments, study_progress
 from annotator.selectors.queue import (
     ClipLoad,
     QueueState,
@@ -41,7 +48,6 @@ from annotator.selectors.queue import (
     study_clip_for_update,
     study_clip_get,
     study_clip_load,
-    study_clip_shown_category_ids,
     study_clips_open_for_rater,
     user_for_token,
 )
@@ -67,6 +73,11 @@ from annotator.selectors.training_reads import (
 
 __all__ = [
     "ClipLoad",
+    "ShownLabel",
+    "clip_gold_truth",
+    "gold_tallies",
+    "study_clip_labels",
+    "study_clip_votes",
     "ClipRow",
     "QueueState",
     "category_names_by_index",
@@ -105,11 +116,11 @@ __all__ = [
     "study_clip_load",
     "study_clip_media_url",
     "study_clip_payload",
-    "study_clip_shown_category_ids",
     "study_clips_open_for_rater",
     "study_for_rater",
     "study_for_researcher",
     "study_get",
+    "study_gold_truth",
     "study_judgments",
     "study_progress",
     "taxonomy_num_classes",

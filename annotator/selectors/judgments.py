@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from annotator.models import Category, Clip, ClipLabel, Judgment, Study
+from annotator.models import Category, Clip, ClipEvidence, ClipLabel, Judgment, Study
 
 #: Primary keys per ``IN (...)`` list: one statement stays small for any number of clips.
 CHUNK_SIZE = 5000
@@ -39,4 +39,14 @@ def clip_label_rows(*, clip_pks: Sequence[int]) -> Iterator[tuple[int, int]]:
     """(clip pk, category pk) of each original label of these clips, in no set order."""
     return _in_chunks(
         lambda chunk: ClipLabel.objects.filter(clip_id__in=chunk).values_list("clip_id", "category_id"), clip_pks
+    )
+
+
+def clip_event_type_rows(*, proposal_set_id: int, clip_pks: Sequence[int]) -> Iterator[tuple[int, str]]:
+    """(clip pk, the model's dominant event type) for these clips in a proposal set's evidence."""
+    return _in_chunks(
+        lambda chunk: ClipEvidence.objects.filter(proposal_set_id=proposal_set_id, clip_id__in=chunk)
+        .exclude(event_type="")
+        .values_list("clip_id", "event_type"),
+        clip_pks,
     )

@@ -24,7 +24,8 @@ def study_clip_payload(*, study_clip: StudyClip) -> dict:
     # Raw: +8% round trips/s over its ORM version; kept within next+submit's 10% budget (bench/README.md).
     rows = fetch_all(
         f"SELECT l.category_id, c.name, l.position FROM {table(StudyClipLabel)} l"
-        f" JOIN {table(Category)} c ON c.id = l.category_id WHERE l.study_clip_id = %s ORDER BY l.position",
+        f" JOIN {table(Category)} c ON c.id = l.category_id"
+        " WHERE l.study_clip_id = %s AND l.hidden_at IS NULL ORDER BY l.position",
         [study_clip.pk],
     )
     labels = [{"category_id": category_pk, "name": name, "position": position} for category_pk, name, position in rows]
@@ -38,6 +39,7 @@ def study_clip_payload(*, study_clip: StudyClip) -> dict:
         "duration_seconds": clip.duration_seconds,
         "has_audio": clip.has_audio,
         "labels": labels,
+        "ask_modality": study.ask_modality,
         "evidence": None,
     }
     if study.show_evidence:
@@ -73,7 +75,7 @@ def rating_payload(*, rating: Rating) -> dict:
     """A stored rating as its rater sees it: their own answers, nothing of anyone else's."""
     # Raw: +5% round trips/s over its ORM version; kept within next+submit's 10% budget (bench/README.md).
     rows = fetch_all(
-        f"SELECT category_id, answer, added_by_rater FROM {table(Judgment)} WHERE rating_id = %s ORDER BY id",
+        f"SELECT category_id, answer, modality, added_by_rater FROM {table(Judgment)} WHERE rating_id = %s ORDER BY id",
         [rating.pk],
     )
     return {
@@ -83,7 +85,7 @@ def rating_payload(*, rating: Rating) -> dict:
         "seconds_spent": rating.seconds_spent,
         "submitted_at": rating.submitted_at,
         "judgments": [
-            {"category_id": category_pk, "answer": answer, "added_by_rater": bool(added)}
-            for category_pk, answer, added in rows
+            {"category_id": category_pk, "answer": answer, "modality": modality, "added_by_rater": bool(added)}
+            for category_pk, answer, modality, added in rows
         ],
     }

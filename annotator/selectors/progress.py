@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from annotator.models import Judgment, Rating, Reservation, Study, StudyClip, StudyClipLabel
+from annotator.models import GoldLabel, Judgment, Rating, Reservation, Study, StudyClip, StudyClipLabel
 
 
 def rater_progress(*, study: Study, rater, now: datetime | None = None) -> dict:
@@ -158,13 +158,16 @@ def _rater_rows(*, study: Study, now: datetime) -> list[dict]:
 
 def study_judgments(*, study: Study) -> list[dict]:
     """Flat rows for evaluation, one per judgment plus one per skipped rating (category_id,
-    category_name and answer None). is_decoy marks shown decoys; added labels have
-    added_by_rater. clip_id is the Clip's primary key, clip_name its dataset id."""
-    decoys = set(
-        StudyClipLabel.objects.filter(study_clip__study=study, is_decoy=True).values_list(
-            "study_clip_id", "category_id"
+    category_name and answer None). source is the label's (proposal, decoy or added: the
+    judgments of a rater who added a label have added_by_rater too); is_decoy marks decoys;
+    modality is A / V / AV or blank. clip_id is the Clip's primary key, clip_name its
+    dataset id."""
+    sources = {
+        (study_clip_pk, category_pk): source
+        for study_clip_pk, category_pk, source in StudyClipLabel.objects.filter(study_clip__study=study).values_list(
+            "study_clip_id", "category_id", "source"
         )
-    )
+    }
     rating_fields = {
         "rating_id": "rating_id",
         "study_clip_id": "rating__study_clip_id",
@@ -178,7 +181,7 @@ def study_judgments(*, study: Study) -> list[dict]:
     judgments = (
         Judgment.objects.filter(rating__study_clip__study=study)
         .order_by("rating__study_clip__position", "rating__rater_id", "category_id")
-        .values(*rating_fields.values(), "category_id", "category__name", "answer", "added_by_rater")
+        .values(*rating_fields.values(), "category_id", "category__name", "answer", "modality", "added_by_rater")
     )
     rows = []
     for judgment in judgments:
@@ -187,9 +190,13 @@ def study_judgments(*, study: Study) -> list[dict]:
             category_id=judgment["category_id"],
             category_name=judgment["category__name"],
             answer=judgment["answer"],
+            modality=judgment["modality"],
             added_by_rater=judgment["added_by_rater"],
-            is_decoy=(row["study_clip_id"], judgment["category_id"]) in decoys,
         )
+        # A label added before labels were kept per clip has no row: it was added.
+        default = StudyClipLabel.Source.ADDED if judgment["added_by_rater"] else StudyClipLabel.Source.PROPOSAL
+        row["source"] = sources.get((row["study_clip_id"], judgment["category_id"]), default)
+        row["is_decoy"] = row["source"] == StudyClipLabel.Source.DECOY
         rows.append(row)
     skipped_fields = {key: field.removeprefix("rating__") for key, field in rating_fields.items()}
     skipped_fields["rating_id"] = "pk"
@@ -200,6 +207,22 @@ def study_judgments(*, study: Study) -> list[dict]:
     )
     for rating in skipped:
         row = {key: rating[field] for key, field in skipped_fields.items()}
-        row.update(category_id=None, category_name=None, answer=None, added_by_rater=False, is_decoy=False)
+        row.update(category_id=None, category_name=None, answer=None, modality="", added_by_rater=False, is_decoy=False)
+        row["source"] = ""
         rows.append(row)
     return rows
+
+
+def study_gold_truth(*, study: Study) -> tuple[dict[tuple[int, int], bool], bool]:
+    """(clip pk, category pk) -> known present / absent for the study's gold clips, and whether
+    the dataset has any gold labels at all (without, gold clips are scored on their original
+    labels as known present, nothing as known absent)."""
+    gold_clips = StudyClip.objects.filter(study=study, is_gold=True).values("clip_id")
+    truth = {
+        (clip_pk, category_pk): present
+        for clip_pk, category_pk, present in GoldLabel.objects.filter(clip_id__in=gold_clips).values_list(
+            "clip_id", "category_id", "present"
+        )
+    }
+    has_gold = bool(truth) or GoldLabel.objects.filter(clip__dataset_id=study.dataset_id).exists()
+    return truth, has_gold

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.authtoken.models import Token
 
 from annotator import roles
-from annotator.models import Rating, Reservation, Study, StudyClip, StudyClipLabel
+from annotator.models import Rating, Reservation, Study, StudyClip
 from annotator.selectors.rawsql import (
     columns,
     fetch_all,
@@ -125,13 +126,6 @@ def study_clip_for_update(
     return None if row is None else study_clip_from_row(row, related)
 
 
-def study_clip_shown_category_ids(*, study_clip_id: int) -> set[int]:
-    """The categories a study clip shows (fixed when the study was created)."""
-    # Raw: +4% round trips/s over its ORM version; kept within next+submit's 10% budget (bench/README.md).
-    rows = fetch_all(f"SELECT category_id FROM {table(StudyClipLabel)} WHERE study_clip_id = %s", [study_clip_id])
-    return {category_pk for (category_pk,) in rows}
-
-
 @dataclass(frozen=True)
 class QueueState:
     """Where a rater stands in a study's queue, as clip_next_for_rater needs it."""
@@ -208,7 +202,8 @@ def _open_clips_sql(*, without_mine: bool) -> tuple[str, str]:
     mine = f"AND s.id NOT IN (SELECT study_clip_id FROM {table(Rating)} WHERE rater_id = %(rater)s)"
     window = f"""
         SELECT s.id, s.completed_count, s.position FROM {table(StudyClip)} s
-        WHERE s.study_id = %(study)s AND s.completed_count < %(overlap)s {mine if without_mine else ""}
+        WHERE s.study_id = %(study)s AND s.settled = %(no)s AND s.completed_count < %(overlap)s
+            {mine if without_mine else ""}
         ORDER BY s.completed_count DESC, s.position
         LIMIT %(window)s
     """
@@ -222,7 +217,7 @@ def _open_clips_sql(*, without_mine: bool) -> tuple[str, str]:
             WHERE s.id IN (
                 SELECT v.study_clip_id FROM {table(Reservation)} v
                 WHERE v.expires_at > %(now)s AND v.rater_id <> %(rater)s
-            ) AND s.study_id = %(study)s AND s.completed_count < %(overlap)s AND {_MINE} = 0
+            ) AND s.study_id = %(study)s AND s.settled = %(no)s AND s.completed_count < %(overlap)s AND {_MINE} = 0
         )
         SELECT s.id, (SELECT COUNT(*) FROM w) FROM candidates AS s
         WHERE s.completed_count + s.held < %(overlap)s
@@ -238,6 +233,7 @@ def _open_params(*, study: Study, rater, now: datetime) -> dict:
         "rater": rater.pk,
         "now": connection.ops.adapt_datetimefield_value(now),
         "overlap": study.raters_per_clip,
+        "no": False,
     }
 
 
@@ -248,6 +244,7 @@ class ClipLoad:
     completed: int  # ratings that were not skipped
     rating_id: int | None  # the rater's own rating (skipped or not)
     reservation_id: int | None  # the rater's own LIVE reservation; a lapsed one counts as none
+    reserved_at: datetime | None  # when that reservation was made: the labels shown from then on
 
 
 def study_clip_load(*, study_clip_id: int, rater, now: datetime) -> ClipLoad:
@@ -258,8 +255,9 @@ def study_clip_load(*, study_clip_id: int, rater, now: datetime) -> ClipLoad:
         SELECT
             (SELECT COUNT(*) FROM {ratings} WHERE study_clip_id = %(clip)s AND skipped = %(no)s),
             (SELECT id FROM {ratings} WHERE study_clip_id = %(clip)s AND rater_id = %(rater)s),
-            (SELECT id FROM {reservations}
-             WHERE study_clip_id = %(clip)s AND rater_id = %(rater)s AND expires_at > %(now)s)
+            v.id, v.created_at
+        FROM (SELECT 1) AS one LEFT JOIN {reservations} v
+            ON v.study_clip_id = %(clip)s AND v.rater_id = %(rater)s AND v.expires_at > %(now)s
     """  # table names come from the models; every value is a query parameter
     params = {
         "clip": study_clip_id,
@@ -267,5 +265,15 @@ def study_clip_load(*, study_clip_id: int, rater, now: datetime) -> ClipLoad:
         "now": connection.ops.adapt_datetimefield_value(now),
         "no": False,
     }
-    completed, rating_id, reservation_id = fetch_one(sql, params)
-    return ClipLoad(completed, rating_id, reservation_id)
+    completed, rating_id, reservation_id, reserved_at = fetch_one(sql, params)
+    reserved_at = _aware(reserved_at)
+    return ClipLoad(completed, rating_id, reservation_id, reserved_at)
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A raw statement's timestamp as the ORM reads it: SQLite returns the stored text, and
+    both backends a naive UTC value."""
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed

@@ -5,13 +5,18 @@ One module per concern; every service is re-exported here, so callers write
 - studies: creation (sampling, gold clips, shown labels), raters, closing
 - queue: next clip (reserve), release, purging lapsed reservations, the completed_count
   ordering hint; its docstring states the queue's concurrency and expiry rules
-- ratings: submit
+- ratings: submit; answers: checking a rating's answers against the labels shown;
+  clip_labels: what a rating changes about its clip's labels; settling: the rules of the
+  'settled' queue (when a label and a clip's label set are decided)
+- gold: known truth per label (a gold file, or an earlier study's consensus)
 - sharing: a dataset's owner and the researchers it is shared with
 
 `next` and `submit` run on every rater click: their statements are few and none grows with
 the study's size.
 """
 
+from annotator.importers.gold import gold_labels_import, gold_promote_from_study
+from annotator.services.answers import ANSWERS, MAX_ADDED, MAX_ANSWERS, MODALITIES
 from annotator.services.queue import (
     CANDIDATES_PER_PASS,
     QUEUE_PASSES,
@@ -21,7 +26,7 @@ from annotator.services.queue import (
     reservations_purge,
     study_clip_counts_refresh,
 )
-from annotator.services.ratings import ANSWERS, MAX_ADDED, MAX_ANSWERS, MAX_SECONDS_SPENT, rating_submit
+from annotator.services.ratings import MAX_SECONDS_SPENT, rating_submit
 from annotator.services.sharing import dataset_claim, dataset_owner_set, dataset_share
 from annotator.services.studies import study_add_raters, study_close, study_create
 
@@ -31,11 +36,14 @@ __all__ = [
     "MAX_ADDED",
     "MAX_ANSWERS",
     "MAX_SECONDS_SPENT",
+    "MODALITIES",
     "QUEUE_PASSES",
     "clip_next_for_rater",
     "dataset_claim",
     "dataset_owner_set",
     "dataset_share",
+    "gold_labels_import",
+    "gold_promote_from_study",
     "rating_submit",
     "reservation_release",
     "require_active",

@@ -90,6 +90,8 @@ def _reserve(*, study_clip_pk: int, rater: User, study: Study, now: datetime, wa
         )
         if study_clip is None:
             return _LOCKED if not wait else None
+        if study_clip.settled:  # settled since the ranking read it: served no more
+            return None
         expires_at = now + timedelta(seconds=study.reservation_timeout_seconds)
         claimed = _reservation_claim(
             study_clip=study_clip, rater=rater, overlap=study.raters_per_clip, now=now, expires_at=expires_at
@@ -108,7 +110,8 @@ def _reservation_claim(
     ratings plus others' live reservations reach the overlap; counted from the ratings and
     reservations tables in the same statement, so the caller must hold the clip's row lock.
     The rater's own row (a lapsed one, or one a parallel request of theirs just made) gets
-    the new expiry. True when the rater now holds the clip."""
+    the new expiry and start (the labels the rater must answer are those shown since).
+    True when the rater now holds the clip."""
     # Raw: the ORM has no INSERT ... SELECT; its two statements (load, then upsert) measured +1%, but add one to next.
     ratings, reservations = Rating._meta.db_table, Reservation._meta.db_table
     sql = f"""
@@ -118,7 +121,8 @@ def _reservation_claim(
           AND (SELECT COUNT(*) FROM {ratings} WHERE study_clip_id = %(clip)s AND skipped = %(no)s)
             + (SELECT COUNT(*) FROM {reservations}
                WHERE study_clip_id = %(clip)s AND expires_at > %(now)s AND rater_id <> %(rater)s) < %(overlap)s
-        ON CONFLICT (study_clip_id, rater_id) DO UPDATE SET expires_at = excluded.expires_at
+        ON CONFLICT (study_clip_id, rater_id)
+            DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at
         RETURNING id
     """  # table names come from the models; every value is a query parameter
     adapt = connection.ops.adapt_datetimefield_value
@@ -135,19 +139,23 @@ def _reservation_claim(
         return cursor.fetchone() is not None
 
 
-def completed_count_sync(*, study_clip: StudyClip, completed: int | None = None) -> None:
+def completed_count_sync(
+    *, study_clip: StudyClip, completed: int | None = None, quiet_ratings: int | None = None
+) -> None:
     """Set the clip's completed_count from its ratings (`completed`, when the caller just
-    counted them under the row lock, which the caller holds). Writes only when the stored
-    value differs."""
+    counted them under the row lock, which the caller holds), and its quiet_ratings when
+    given, in one statement. Writes only when a stored value differs."""
     if completed is None:
         completed = Rating.objects.filter(study_clip_id=study_clip.pk, skipped=False).count()
-    if completed != study_clip.completed_count:
+    quiet = study_clip.quiet_ratings if quiet_ratings is None else quiet_ratings
+    if (completed, quiet) != (study_clip.completed_count, study_clip.quiet_ratings):
         # Raw: +7% round trips/s over its ORM version; kept within next+submit's 10% budget (bench/README.md).
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {StudyClip._meta.db_table} SET completed_count = %s WHERE id = %s", [completed, study_clip.pk]
+                f"UPDATE {StudyClip._meta.db_table} SET completed_count = %s, quiet_ratings = %s WHERE id = %s",
+                [completed, quiet, study_clip.pk],
             )
-        study_clip.completed_count = completed
+        study_clip.completed_count, study_clip.quiet_ratings = completed, quiet
 
 
 def study_clip_counts_refresh(*, study: Study) -> int:

@@ -11,17 +11,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from annotator import selectors
-from annotator.models import Category, Judgment, Rating, Reservation, Study, StudyClip
+from annotator.models import Judgment, Rating, Reservation, StudyClip
+from annotator.services import clip_labels
+from annotator.services.answers import answers_check
 from annotator.services.queue import LAPSED_MESSAGE, completed_count_sync, require_active
 from config.errors import ApplicationError, ConflictError, NotFoundError
 
 User = AbstractBaseUser
-ANSWERS = frozenset(Judgment.Answer.values)
 MAX_SECONDS_SPENT = 24 * 3600.0
-# A rating answers the labels shown (a study shows a clip's proposals plus a few decoys) and
-# adds a few the rater missed: the submit API refuses more than this before reading them.
-MAX_ANSWERS = 200
-MAX_ADDED = 20
 
 
 def rating_submit(
@@ -30,6 +27,7 @@ def rating_submit(
     rater: User,
     answers: Mapping[int, str],
     added_category_ids: Sequence[int] = (),
+    modalities: Mapping[int, str] | None = None,
     seconds_spent: float | None = None,
     skipped: bool = False,
 ) -> Rating:
@@ -37,11 +35,13 @@ def rating_submit(
     returns the stored rating unchanged. A skipped clip stores no judgments (answers sent
     with it are ignored).
 
+    `modalities` says for a present answer or an added label whether it is heard (A), seen
+    (V) or both (AV), in studies that ask; one left out is recorded as not given. A label the
+    rater adds becomes a label the clip's later raters are shown (services.clip_labels).
+
     Raises ConflictError when the study is closed, or when the rater has no rating and no
     live reservation (it lapsed, whether or not its row was purged since: one answer);
-    ApplicationError when an answer names a label that was not shown or is not
-    present/absent/unsure, when a shown label is left unanswered, or when an added label
-    lies outside the dataset's taxonomy or more than MAX_ADDED are added."""
+    ApplicationError for answers that do not fit the labels shown (services.answers)."""
     try:
         with transaction.atomic():
             return _rating_store(
@@ -49,6 +49,7 @@ def rating_submit(
                 rater=rater,
                 answers=answers,
                 added_category_ids=added_category_ids,
+                modalities=modalities or {},
                 seconds_spent=seconds_spent,
                 skipped=skipped,
             )
@@ -66,14 +67,16 @@ def _rating_store(
     rater: User,
     answers: Mapping[int, str],
     added_category_ids: Sequence[int],
+    modalities: Mapping[int, str],
     seconds_spent: float | None,
     skipped: bool,
 ) -> Rating:
     """The body of rating_submit, run inside its transaction while holding the clip's lock."""
-    now = timezone.now()
     locked = selectors.study_clip_for_update(study_clip_id=study_clip_pk, related=("study",))
     if locked is None:
         raise NotFoundError(f"Clip {study_clip_pk} does not exist.")
+    # Taken under the lock: label changes are stamped after every reservation that got in first.
+    now = timezone.now()
     load = selectors.study_clip_load(study_clip_id=study_clip_pk, rater=rater, now=now)
     if load.rating_id is not None:
         return Rating.objects.get(pk=load.rating_id)
@@ -82,13 +85,43 @@ def _rating_store(
     if load.reservation_id is None:
         # A live reservation counted in the clip's load, so storing cannot over-fill it.
         raise ConflictError(LAPSED_MESSAGE)
-    judgments = [] if skipped else _validated_judgments(study_clip=locked, answers=answers, added=added_category_ids)
-    rating = _rating_insert(
-        study_clip=locked, rater=rater, skipped=skipped, seconds_spent=_validated_seconds(seconds_spent),
-        judgments=judgments,
-    )  # fmt: skip
+    seconds = _validated_seconds(seconds_spent)
+    judgments: list[Judgment] = []
+    added_something = False
+    labels: list = []
+    if not skipped:
+        labels = selectors.study_clip_labels(study_clip_id=study_clip_pk)
+        checked = answers_check(
+            labels=labels,
+            reserved_at=load.reserved_at or now,
+            answers=answers,
+            added=added_category_ids,
+            modalities=modalities,
+            dataset_id=study.dataset_id,
+            ask_modality=study.ask_modality,
+        )
+        judgments = [
+            Judgment(category_id=pk, answer=answer, modality=modality) for pk, answer, modality in checked.answered
+        ]
+        judgments += [
+            Judgment(category_id=pk, answer=Judgment.Answer.PRESENT, modality=modality, added_by_rater=True)
+            for pk, modality in checked.added
+        ]
+        added_something = clip_labels.added_labels_store(
+            study_clip=locked, study=study, rater=rater, labels=labels, added=[pk for pk, _ in checked.added], now=now
+        )
+    rating = _rating_insert(study_clip=locked, rater=rater, skipped=skipped, seconds_spent=seconds, judgments=judgments)
     Reservation.objects.filter(pk=load.reservation_id).delete()
-    completed_count_sync(study_clip=locked, completed=load.completed + (0 if skipped else 1))
+    if skipped:
+        completed_count_sync(study_clip=locked, completed=load.completed)
+        return rating
+    completed = load.completed + 1
+    quiet = 0 if added_something else locked.quiet_ratings + 1
+    completed_count_sync(study_clip=locked, completed=completed, quiet_ratings=quiet)
+    if locked.is_gold:
+        clip_labels.gold_tally_add(study=study, study_clip=locked, rater=rater, judgments=judgments)
+    if added_something or clip_labels.review_needed(study=study, study_clip=locked, labels=labels):
+        clip_labels.clip_review_apply(study_clip=locked, study=study, completed=completed, quiet_ratings=quiet, now=now)
     return rating
 
 
@@ -114,68 +147,24 @@ def _rating_insert(
         )
         (values["id"],) = cursor.fetchone()
         if judgments:
-            rows = ", ".join(["(%s, %s, %s, %s)"] * len(judgments))
+            rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(judgments))
             params = [
                 value
                 for judgment in judgments
-                for value in (values["id"], judgment.category_id, judgment.answer, bool(judgment.added_by_rater))
+                for value in (
+                    values["id"],
+                    judgment.category_id,
+                    judgment.answer,
+                    judgment.modality,
+                    bool(judgment.added_by_rater),
+                )
             ]
-            cursor.execute(
-                f"INSERT INTO {Judgment._meta.db_table} (rating_id, category_id, answer, added_by_rater) VALUES {rows}",
-                params,
-            )
+            columns = "rating_id, category_id, answer, modality, added_by_rater"
+            cursor.execute(f"INSERT INTO {Judgment._meta.db_table} ({columns}) VALUES {rows}", params)
     fields = [field.attname for field in Rating._meta.concrete_fields]
     rating = Rating.from_db(connection.alias, fields, [values[name] for name in fields])
     rating.study_clip, rating.rater = study_clip, rater
     return rating
-
-
-def _validated_judgments(*, study_clip: StudyClip, answers: Mapping[int, str], added: Sequence[int]) -> list[Judgment]:
-    shown = selectors.study_clip_shown_category_ids(study_clip_id=study_clip.pk)
-    parsed: dict[int, str] = {}
-    for key, answer in (answers or {}).items():
-        category_pk = _as_id(key, what="answer key")
-        if category_pk not in shown:
-            raise ApplicationError(f"Category {key} was not shown for this clip.", extra={"category_id": key})
-        if answer not in ANSWERS:
-            raise ApplicationError(
-                f"Answer {answer!r} for category {key} is not one of {', '.join(sorted(ANSWERS))}.",
-                extra={"category_id": key},
-            )
-        parsed[category_pk] = answer
-    missing = sorted(shown - parsed.keys())
-    if missing:
-        raise ApplicationError(
-            f"Answer every shown label (missing: {', '.join(map(str, missing))}).", extra={"missing": missing}
-        )
-    added_ids = list(dict.fromkeys(_as_id(value, what="added category") for value in added or ()))
-    if len(added_ids) > MAX_ADDED:
-        raise ApplicationError(f"Add at most {MAX_ADDED} labels to a clip.", extra={"added": len(added_ids)})
-    overlapping = sorted(set(added_ids) & shown)
-    if overlapping:
-        raise ApplicationError(
-            f"Added labels {overlapping} are already shown; answer them instead.", extra={"added": overlapping}
-        )
-    if added_ids:
-        taxonomy_id = Study.objects.filter(pk=study_clip.study_id).values_list("dataset__taxonomy_id", flat=True)
-        known = set(Category.objects.filter(pk__in=added_ids, taxonomy_id__in=taxonomy_id).values_list("pk", flat=True))
-        unknown = [pk for pk in added_ids if pk not in known]
-        if unknown:
-            raise ApplicationError(
-                f"Added categories {unknown} are not in this dataset's taxonomy.", extra={"unknown": unknown}
-            )
-    return [Judgment(category_id=pk, answer=answer) for pk, answer in parsed.items()] + [
-        Judgment(category_id=pk, answer=Judgment.Answer.PRESENT, added_by_rater=True) for pk in added_ids
-    ]
-
-
-def _as_id(value: object, *, what: str) -> int:
-    if isinstance(value, bool):
-        raise ApplicationError(f"{what} {value!r} is not a category id.")
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise ApplicationError(f"{what} {value!r} is not a category id.") from None
 
 
 def _validated_seconds(seconds_spent: float | None) -> float | None:

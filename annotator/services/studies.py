@@ -19,6 +19,7 @@ from annotator.models import (
     Clip,
     ClipLabel,
     Dataset,
+    GoldLabel,
     Proposal,
     ProposalSet,
     Reservation,
@@ -52,6 +53,12 @@ def study_create(
     reservation_timeout_seconds: int = 600,
     instructions: str = "",
     exclude_media_flags: Collection[str] = (),
+    serving: str = Study.Serving.FIXED,
+    min_raters: int = 3,
+    settle_error: float = 0.02,
+    quiet_raters: int = 8,
+    ask_modality: bool = True,
+    max_labels_shown: int = 10,
 ) -> Study:
     """Sample a study's clips (seeded, optionally class-stratified), add gold clips, and fix
     the labels each clip shows: its proposals plus decoys, shuffled with the seed.
@@ -60,7 +67,13 @@ def study_create(
     long, low_resolution). None are left out by default: unusable clips never enter a
     study, a flag is a warning whose weight depends on the study (no_audio matters to an
     audio study, not to a visual one), and a default exclusion would change which clips
-    a seed gives the studies already specified by their settings."""
+    a seed gives the studies already specified by their settings.
+
+    `serving` 'fixed' serves each clip to `raters_per_clip` raters; 'settled' serves it to
+    between `min_raters` and `raters_per_clip` raters, until its label set is decided (the
+    rules, `settle_error` and `quiet_raters` included: annotator.services.settling). Gold
+    clips come from clips with gold labels (GoldLabel) when the dataset has any, else from
+    clips with original labels."""
     name = (name or "").strip()
     split = (split or "").strip()
     _validate_study_settings(
@@ -73,6 +86,14 @@ def study_create(
         decoys_per_clip=decoys_per_clip,
         gold_rate=gold_rate,
         reservation_timeout_seconds=reservation_timeout_seconds,
+    )
+    _validate_serving(
+        serving=serving,
+        min_raters=min_raters,
+        raters_per_clip=raters_per_clip,
+        settle_error=settle_error,
+        quiet_raters=quiet_raters,
+        max_labels_shown=max_labels_shown,
     )
     # The owner's datasets only (the proposal set follows its dataset); any other reads as
     # not found, as on every page and API, so ids don't tell what exists.
@@ -103,10 +124,14 @@ def study_create(
 
     gold_count = round(gold_rate * sample_size)
     chosen = set(sampled)
-    gold_pool = [pk for pk in eligible_ids if pk not in chosen and labels_by_clip.get(pk)]
+    with_gold = _clips_with_gold(dataset=dataset)
+    gold_pool = [
+        pk for pk in eligible_ids if pk not in chosen and (pk in with_gold if with_gold else labels_by_clip.get(pk))
+    ]
     if gold_count > len(gold_pool):
         raise ApplicationError(
-            f"gold_rate {gold_rate} needs {gold_count} extra clips with original labels, "
+            f"gold_rate {gold_rate} needs {gold_count} extra clips with "
+            f"{'gold' if with_gold else 'original'} labels, "
             f"but only {len(gold_pool)} remain outside the sample ({where}).",
             extra={"gold_available": len(gold_pool)},
         )
@@ -132,6 +157,12 @@ def study_create(
             show_evidence=show_evidence,
             reservation_timeout_seconds=reservation_timeout_seconds,
             exclude_media_flags=list(excluded_flags),
+            serving=serving,
+            min_raters=min_raters if serving == Study.Serving.SETTLED else raters_per_clip,
+            settle_error=settle_error,
+            quiet_raters=quiet_raters,
+            ask_modality=bool(ask_modality),
+            max_labels_shown=max_labels_shown,
         )
         study.raters.set(rater_list)
         StudyClip.objects.bulk_create(
@@ -210,6 +241,34 @@ def _validate_study_settings(
             raise ApplicationError(f"{field} must be a whole number of at least {minimum} (got {value!r}).")
     if isinstance(gold_rate, bool) or not isinstance(gold_rate, int | float) or not 0 <= gold_rate <= 1:
         raise ApplicationError(f"gold_rate must lie between 0 and 1 (got {gold_rate!r}).")
+
+
+def _validate_serving(
+    *,
+    serving: str,
+    min_raters: int,
+    raters_per_clip: int,
+    settle_error: float,
+    quiet_raters: int,
+    max_labels_shown: int,
+) -> None:
+    if serving not in Study.Serving.values:
+        raise ApplicationError(f"serving must be one of {', '.join(Study.Serving.values)} (got {serving!r}).")
+    for field, value, minimum in (("min_raters", min_raters, 1), ("quiet_raters", quiet_raters, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ApplicationError(f"{field} must be a whole number of at least {minimum} (got {value!r}).")
+    if isinstance(max_labels_shown, bool) or not isinstance(max_labels_shown, int) or max_labels_shown < 1:
+        raise ApplicationError(f"max_labels_shown must be a whole number of at least 1 (got {max_labels_shown!r}).")
+    if serving == Study.Serving.SETTLED and min_raters > raters_per_clip:
+        raise ApplicationError(
+            f"min_raters ({min_raters}) cannot exceed raters_per_clip, the most raters a clip gets ({raters_per_clip})."
+        )
+    if isinstance(settle_error, bool) or not isinstance(settle_error, int | float) or not 0 < settle_error < 0.5:
+        raise ApplicationError(f"settle_error must lie strictly between 0 and 0.5 (got {settle_error!r}).")
+
+
+def _clips_with_gold(*, dataset: Dataset) -> set[int]:
+    return set(GoldLabel.objects.filter(clip__dataset=dataset).values_list("clip_id", flat=True).distinct())
 
 
 def _validated_media_flags(flags: Collection[str]) -> list[str]:
@@ -303,7 +362,13 @@ def _create_shown_labels(*, study: Study, labels_by_clip: Mapping[int, list[int]
         labels = [(category_pk, False) for category_pk in shown] + [(category_pk, True) for category_pk in decoys]
         rng.shuffle(labels)
         rows.extend(
-            StudyClipLabel(study_clip_id=study_clip_pk, category_id=category_pk, is_decoy=is_decoy, position=position)
+            StudyClipLabel(
+                study_clip_id=study_clip_pk,
+                category_id=category_pk,
+                is_decoy=is_decoy,
+                source=StudyClipLabel.Source.DECOY if is_decoy else StudyClipLabel.Source.PROPOSAL,
+                position=position,
+            )
             for position, (category_pk, is_decoy) in enumerate(labels)
         )
     StudyClipLabel.objects.bulk_create(rows, batch_size=2000)

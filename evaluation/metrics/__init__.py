@@ -34,7 +34,17 @@ from evaluation.metrics.agreement import (
 )
 from evaluation.metrics.av_heads import Complementarity, complementarity
 from evaluation.metrics.bootstrap import BOOTSTRAP_BLOCK, Interval, bootstrap_intervals, bootstrap_weights
-from evaluation.metrics.codes import ABSENT, ANSWERS, AV_HEADS, EVENT_TYPES, PRESENT, UNSURE
+from evaluation.metrics.codes import (
+    ABSENT,
+    ANSWERS,
+    AV_HEADS,
+    EVENT_TYPE_MODALITY,
+    EVENT_TYPES,
+    MODALITIES,
+    PRESENT,
+    UNSURE,
+)
+from evaluation.metrics.consensus import ADDED_MIN_PRESENT, label_confirmed, modality_agreement, modality_consensus
 from evaluation.metrics.event_types import category_event_types, dominant_event_types, event_type_counts
 from evaluation.metrics.label_sets import (
     Cardinality,
@@ -68,9 +78,15 @@ from evaluation.metrics.study import (
 from evaluation.metrics.summary import StudySummary, acceptance_by_label, study_summary
 
 __all__ = [
+    "label_confirmed",
+    "modality_agreement",
+    "modality_consensus",
     "ABSENT",
+    "ADDED_MIN_PRESENT",
     "ACCEPTANCE_SUMS",
     "ANSWERS",
+    "EVENT_TYPE_MODALITY",
+    "MODALITIES",
     "AVERAGES",
     "AV_HEADS",
     "BOOTSTRAP_BLOCK",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from evaluation import metrics
+from evaluation.tables.modality import modality_tables
 from evaluation.tables.table import Cell, Column, Table, cardinality_table
 
 if TYPE_CHECKING:  # data loaded by selectors; this module needs no Django at run time
@@ -88,7 +89,7 @@ def agreement_by_label_table(data: StudyData) -> Table:
 
 @dataclass(frozen=True)
 class LabelVotes:
-    """One (clip, label) with its votes: a shown label, or one raters added."""
+    """One (clip, label) with the votes of the raters shown it or who added it."""
 
     clip: int
     label: int
@@ -96,10 +97,11 @@ class LabelVotes:
     absent: int
     unsure: int
     source: str  # "proposal" | "decoy" | "added"
+    modality_votes: tuple[int, int, int] = (0, 0, 0)  # present answers heard only / seen only / both
 
     @property
     def confirmed(self) -> bool:
-        return self.present > self.absent
+        return bool(metrics.label_confirmed(self.present, self.absent, self.source == "added"))
 
     @property
     def agreement(self) -> float:
@@ -107,20 +109,22 @@ class LabelVotes:
         decisive = self.present + self.absent
         return max(self.present, self.absent) / decisive if decisive else float("nan")
 
+    @property
+    def modality(self) -> str | None:
+        """The modality consensus (metrics.consensus): A, V or AV; None without modality votes."""
+        index = int(metrics.modality_consensus(np.asarray([self.modality_votes]))[0])
+        return metrics.MODALITIES[index] if index >= 0 else None
+
 
 def label_votes(data: StudyData) -> list[LabelVotes]:
-    """Every shown label with its votes, then every added label: present = raters who added
-    it, absent = the clip's other raters who completed it (they saw the clip and did not)."""
-    items = data.items
-    out = [
-        LabelVotes(int(c), int(label), int(p), int(a), int(u), "decoy" if decoy else "proposal")
-        for c, label, (p, a, u), decoy in zip(items.clip, items.label, items.counts, items.is_decoy, strict=True)
+    """Every judged label (shown proposals and decoys, and labels raters added) with its votes."""
+    labels = data.labels
+    return [
+        LabelVotes(int(c), int(label), int(p), int(a), int(u), str(source), tuple(int(v) for v in votes))
+        for c, label, (p, a, u), source, votes in zip(
+            labels.clip, labels.label, labels.counts, data.label_source, data.modality_votes, strict=True
+        )
     ]
-    out.extend(
-        LabelVotes(int(c), int(label), int(votes), int(data.completed[c] - votes), 0, "added")
-        for c, label, votes in zip(data.added_clip, data.added_label, data.added_votes, strict=True)
-    )
-    return out
 
 
 def missing_labels_table(data: StudyData) -> Table:
@@ -157,7 +161,10 @@ def missing_labels_table(data: StudyData) -> Table:
             Column("Original labels"),
         ),
         rows=rows,
-        notes=["An added label counts as absent for each rater of the clip who did not add it."],
+        notes=[
+            "Votes of the raters shown the label or who added it; an added label is shown to the clip's later raters.",
+            f"An added label needs {metrics.ADDED_MIN_PRESENT} present answers (its adder's and another's).",
+        ],
     )
 
 
@@ -166,8 +173,8 @@ def rater_quality_table(data: StudyData) -> Table:
         rater=data.judgment_rater,
         item=data.judgment_item,
         answer=data.judgment_answer,
-        counts=data.items.counts,
-        is_decoy=data.items.is_decoy,
+        counts=data.labels.counts,
+        is_decoy=data.labels.is_decoy,
         gold_truth=data.gold_truth(),
         n_raters=data.n_raters,
         rating_rater=data.rating_rater,
@@ -201,7 +208,7 @@ def rater_quality_table(data: StudyData) -> Table:
         ),
         rows=rows,
         notes=[
-            "Gold accuracy: decisive answers on gold clips that match the original labels.",
+            "Gold accuracy: decisive answers on gold labels with known truth (present or absent) that match it.",
             "Agreement with consensus: decisive answers matching the majority of the other raters of the label.",
         ],
     )
@@ -230,5 +237,6 @@ def study_tables(data: StudyData, *, n_boot: int = 1000, seed: int = 0) -> dict[
         agreement_by_label_table(data),
         missing_labels_table(data),
         rater_quality_table(data),
+        *modality_tables(data, votes=label_votes(data)),
     ]
     return {table.key: table for table in tables}

@@ -5,6 +5,10 @@
  * #rater-config JSON script written by the view. Reserving a clip is a POST: after a
  * submit (or when the server says the reservation lapsed) the page sends its hidden
  * #next-form, and the start page (no clip held) sends its form at once.
+ *
+ * In a study that asks modality, a label's number key cycles present (heard and seen),
+ * present (heard only), present (seen only), absent, unsure, not answered; an added label
+ * is present by definition and its number (after the shown labels') cycles the three.
  */
 (function () {
   "use strict";
@@ -16,7 +20,12 @@
   }
 
   const config = JSON.parse(document.getElementById("rater-config").textContent);
-  const STATES = ["", "present", "absent", "unsure"];
+  // An answer is [state, modality]; modality only for present, only where the study asks it.
+  const MODALITIES = ["AV", "A", "V"];
+  const MODALITY_TEXT = { AV: "heard and seen", A: "heard only", V: "seen only" };
+  const ANSWERS = config.ask_modality
+    ? [["", ""], ["present", "AV"], ["present", "A"], ["present", "V"], ["absent", ""], ["unsure", ""]]
+    : [["", ""], ["present", ""], ["absent", ""], ["unsure", ""]];
   const STATE_TEXT = { "": "not answered", present: "present", absent: "absent", unsure: "unsure" };
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
   const startedAt = performance.now();
@@ -205,16 +214,24 @@
 
   /* ---------------- label toggles ---------------- */
 
-  function setState(toggle, state) {
+  function answerText(state, modality) {
+    return modality ? STATE_TEXT[state] + ", " + MODALITY_TEXT[modality] : STATE_TEXT[state];
+  }
+
+  function setState(toggle, state, modality) {
     toggle.dataset.state = state;
+    toggle.dataset.modality = modality;
     toggle.setAttribute("aria-pressed", String(state !== ""));
-    toggle.querySelector(".answer").textContent = STATE_TEXT[state];
+    toggle.querySelector(".answer").textContent = answerText(state, modality);
     toggle.classList.remove("missing");
   }
 
   function cycle(toggle) {
-    const next = STATES[(STATES.indexOf(toggle.dataset.state || "") + 1) % STATES.length];
-    setState(toggle, next);
+    const state = toggle.dataset.state || "";
+    const modality = toggle.dataset.modality || "";
+    const index = ANSWERS.findIndex(function (a) { return a[0] === state && a[1] === modality; });
+    const next = ANSWERS[(index + 1) % ANSWERS.length];
+    setState(toggle, next[0], next[1]);
     hideNotice();
   }
 
@@ -225,19 +242,45 @@
   /* ---------------- add a label ---------------- */
 
   const shownIds = new Set(toggles.map(function (t) { return Number(t.dataset.category); }));
-  const added = new Map(); // category id -> name
+  const added = new Map(); // category id -> {name, modality}
   let options = [];
   let highlighted = -1;
   let querySerial = 0;
   let queryTimer = null;
 
+  // The number key of the added label at `index` (0-based): after the shown labels', up to 9.
+  function chipKey(index) {
+    const key = toggles.length + index + 1;
+    return key <= 9 ? String(key) : "";
+  }
+
+  function cycleChip(id) {
+    const label = added.get(id);
+    label.modality = MODALITIES[(MODALITIES.indexOf(label.modality) + 1) % MODALITIES.length];
+    renderChips();
+  }
+
   function renderChips() {
     chips.replaceChildren();
-    added.forEach(function (name, id) {
+    Array.from(added.entries()).forEach(function (entry, index) {
+      const id = entry[0];
+      const name = entry[1].name;
       const chip = document.createElement("span");
       chip.className = "chip";
       chip.dataset.category = String(id);
       chip.textContent = name;
+      if (config.ask_modality) {
+        const modality = entry[1].modality;
+        chip.dataset.modality = modality;
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "modality";
+        const key = chipKey(index);
+        button.title = "Heard, seen or both" + (key ? " (" + key + ")" : "");
+        button.textContent = (key ? key + " " : "") + MODALITY_TEXT[modality];
+        button.addEventListener("click", function () { cycleChip(id); button.blur(); });
+        chip.appendChild(button);
+      }
       const remove = document.createElement("button");
       remove.type = "button";
       remove.setAttribute("aria-label", "Remove " + name);
@@ -297,7 +340,7 @@
   function pick(index) {
     const option = options[index];
     if (!option) return;
-    added.set(option.id, option.name);
+    added.set(option.id, { name: option.name, modality: MODALITIES[0] });
     renderChips();
     addInput.value = "";
     optionsQuery = "";
@@ -358,10 +401,12 @@
   function post(skipped) {
     if (submitting) return;
     const answers = {};
+    const modalities = {};
     const missing = [];
-    toggles.forEach(function (toggle, index) {
+    toggles.forEach(function (toggle) {
       if (toggle.dataset.state) answers[toggle.dataset.category] = toggle.dataset.state;
       else missing.push(toggle);
+      if (toggle.dataset.modality) modalities[toggle.dataset.category] = toggle.dataset.modality;
       if (!skipped && !toggle.dataset.state) toggle.classList.add("missing");
     });
     if (!skipped && missing.length) {
@@ -377,6 +422,10 @@
       seconds_spent: Number(((performance.now() - startedAt) / 1000).toFixed(2)),
       skipped: skipped,
     };
+    if (config.ask_modality && !skipped) {
+      added.forEach(function (label, id) { modalities[id] = label.modality; });
+      body.modalities = modalities;
+    }
     fetch(config.submit_url, {
       method: "POST",
       body: JSON.stringify(body),
@@ -431,8 +480,13 @@
     if (event.target === addInput || event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     let action = KEYS[key];
-    if (!action && /^[1-9]$/.test(key) && toggles[Number(key) - 1]) {
-      action = function () { cycle(toggles[Number(key) - 1]); };
+    if (!action && /^[1-9]$/.test(key)) {
+      const index = Number(key) - 1;
+      const chipIds = Array.from(added.keys());
+      if (toggles[index]) action = function () { cycle(toggles[index]); };
+      else if (config.ask_modality && chipIds[index - toggles.length] !== undefined) {
+        action = function () { cycleChip(chipIds[index - toggles.length]); };
+      }
     }
     if (!action) return;
     event.preventDefault();

@@ -23,6 +23,7 @@ PAYLOAD_KEYS = {
     "duration_seconds",
     "has_audio",
     "labels",
+    "ask_modality",
     "evidence",
 }
 

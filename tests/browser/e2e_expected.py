@@ -6,8 +6,8 @@ Judgment, Rating and StudyClipLabel rows, with the rules the evaluation app docu
 
 - a label is confirmed when more raters answered present than absent; unsure counts for
   neither side; a tie (or only unsure answers) is not confirmed;
-- an added label's votes: present = raters who added it, absent = the clip's other raters
-  who completed it;
+- an added label is shown to the clip's later raters; its votes are those of the raters
+  shown it plus its adder's present, and it needs two present answers to be confirmed;
 - agreement (Fleiss' kappa, Krippendorff's alpha) is over every shown label, present vs
   absent, with unsure as a missing answer; gold clips are left out of the study figures.
 """
@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from annotator.models import ClipLabel, Judgment, Rating, Study, StudyClip, StudyClipLabel
 
 PRESENT, ABSENT, UNSURE = "present", "absent", "unsure"
-#: key presses of a label's number key that leave it in each state (the page cycles
-#: not answered -> present -> absent -> unsure)
+#: key presses of a label's number key that leave it in each state: the page cycles
+#: not answered -> present -> absent -> unsure, or with modality asked (the default)
+#: not answered -> present AV -> present A -> present V -> absent -> unsure
 PRESSES = {PRESENT: 1, ABSENT: 2, UNSURE: 3}
+PRESSES_WITH_MODALITY = {PRESENT: 1, ABSENT: 4, UNSURE: 5}
 
 
 def planned_answer(*, rater_index: int, clip_rank: int, position: int, in_original: bool) -> str:
@@ -55,7 +57,7 @@ class LabelVotes:
 
     @property
     def confirmed(self) -> bool:
-        return self.present > self.absent
+        return self.present > self.absent and (self.source != "added" or self.present >= 2)
 
     @property
     def agreement(self) -> float | None:
@@ -213,22 +215,16 @@ def study_expectation(*, study: Study) -> StudyExpectation:
         sc = study_clips[judgment.rating.study_clip_id]
         key = (sc.pk, judgment.category_id)
         if key not in votes:
-            source = "added" if judgment.added_by_rater else ("decoy" if shown[key].is_decoy else "proposal")
+            source = shown[key].source if key in shown else "added"
             votes[key] = LabelVotes(
                 label=judgment.category.name,
                 source=source,
                 in_original=judgment.category.index in original[sc.clip_id],
             )
         vote = votes[key]
-        if judgment.added_by_rater:
-            vote.present += 1
-        else:
-            setattr(vote, judgment.answer, getattr(vote, judgment.answer) + 1)
-            if judgment.answer != UNSURE:
-                answers_by_item[key][judgment.rating.rater_id] = judgment.answer
-    for (sc_pk, _), vote in votes.items():
-        if vote.source == "added":
-            vote.absent = completed[sc_pk] - vote.present
+        setattr(vote, judgment.answer, getattr(vote, judgment.answer) + 1)
+        if judgment.answer != UNSURE:
+            answers_by_item[key][judgment.rating.rater_id] = judgment.answer
 
     clips: dict[str, ClipExpectation] = {}
     for sc_pk in completed:
@@ -244,7 +240,7 @@ def study_expectation(*, study: Study) -> StudyExpectation:
         )
 
     sampled = {sc_pk for sc_pk in completed if not study_clips[sc_pk].is_gold}
-    shown_sampled = [(key, row) for key, row in shown.items() if key[0] in sampled]
+    shown_sampled = [(key, row) for key, row in shown.items() if key[0] in sampled and row.source != "added"]
     proposals = [key for key, row in shown_sampled if not row.is_decoy]
     decoys = [key for key, row in shown_sampled if row.is_decoy]
     items = [answers_by_item[key] for key, _ in shown_sampled]

@@ -179,7 +179,7 @@ def _rate_everything(chromium, live_server, study, rater, rater_index, ranks, ad
             page.wait_for_function("document.getElementById('clip-video').readyState >= 1")  # media with Range
             if not typed:  # the first clip: the spectrogram strip, with a cold JIT
                 page.wait_for_selector("#strip[data-ready=true]", timeout=FIRST_STRIP_TIMEOUT_MS)
-            typed[study_clip.pk] = _answer_labels(page, config, study_clip, rater_index, ranks)
+            typed[study_clip.pk] = _answer_labels(page, config, study_clip, rater_index, ranks, added)
             _maybe_add_label(page, config, study_clip, rater_index, added)
             if len(typed) == 1:
                 screenshot(page, f"e2e_rater{rater_index}.png")
@@ -195,19 +195,26 @@ def _rate_everything(chromium, live_server, study, rater, rater_index, ranks, ad
     return typed
 
 
-def _answer_labels(page, config, study_clip, rater_index, ranks) -> dict[int, str]:
+def _answer_labels(page, config, study_clip, rater_index, ranks, added) -> dict[int, str]:
+    """Type each shown label's planned answer; rater 1 confirms the label rater 0 added (so
+    it becomes a missing-label candidate: two presents, none absent)."""
     labels = [label["category_id"] for label in config["labels"]]
     assert 2 <= len(labels) <= 9, "proposals and a decoy, each on a number key"
     original = set(study_clip.clip.labels.values_list("pk", flat=True))
+    added_name = added.get("name") if added.get("study_clip_id") == study_clip.pk else None
     answers = {}
-    for position, category_id in enumerate(labels):
+    for position, label in enumerate(config["labels"]):
+        category_id = label["category_id"]
         answer = expected.planned_answer(
             rater_index=rater_index,
             clip_rank=ranks[study_clip.pk],
             position=position,
             in_original=category_id in original,
         )
-        for _ in range(expected.PRESSES[answer]):
+        if label["name"] == added_name:
+            answer = expected.PRESENT
+        presses = expected.PRESSES_WITH_MODALITY if config["ask_modality"] else expected.PRESSES
+        for _ in range(presses[answer]):
             page.keyboard.press(str(position + 1))
         answers[category_id] = answer
     toggles = page.locator("#labels .label-toggle")
@@ -218,8 +225,7 @@ def _answer_labels(page, config, study_clip, rater_index, ranks) -> dict[int, st
 
 def _maybe_add_label(page, config, study_clip, rater_index, added) -> None:
     """Rater 0 adds a label the clip's original annotation lacks, on the first clip where
-    one is left to add; rater 1 adds the same label on the same clip (so the raters'
-    majority confirms it: a missing-label candidate)."""
+    one is left to add; rater 1 is then shown it among the clip's labels."""
     shown = {label["category_id"] for label in config["labels"]}
     if rater_index == 0 and not added:
         original = set(study_clip.clip.labels.values_list("name", flat=True))
@@ -231,8 +237,8 @@ def _maybe_add_label(page, config, study_clip, rater_index, added) -> None:
         _pick_suggestion(page, suggestions, target)
         added.update(study_clip_id=study_clip.pk, name=target)
     elif rater_index == 1 and added.get("study_clip_id") == study_clip.pk:
-        suggestions = _open_suggestions(page, SYNTHETIC.num_classes - len(shown))
-        _pick_suggestion(page, suggestions, added["name"])
+        # The label rater 0 added is shown to rater 1 like any other (blind), answered above.
+        assert added["name"] in {label["name"] for label in config["labels"]}
 
 
 def _open_suggestions(page, count: int) -> list[str]:
@@ -270,14 +276,17 @@ def _check_stored_ratings(study, raters, typed, added) -> None:
             want = {
                 (category_id, answer, False) for category_id, answer in typed[rater.pk][rating.study_clip_id].items()
             }
-            if rating.study_clip_id == added["study_clip_id"]:
-                want.add((added_category.pk, "present", True))
+            if rating.study_clip_id == added["study_clip_id"] and rater == raters[0]:
+                want.add((added_category.pk, "present", True))  # rater 1 was shown it and answered it
             stored = {(j.category_id, j.answer, j.added_by_rater) for j in rating.judgments.all()}
             assert stored == want
-    # the shown labels are the study's (proposals and decoys), the same for both raters
+    # the shown labels are the study's (proposals and decoys), plus on one clip the label rater 0 added
     for study_clip_id, answers in typed[raters[0].pk].items():
-        shown = set(StudyClipLabel.objects.filter(study_clip_id=study_clip_id).values_list("category_id", flat=True))
-        assert set(answers) == shown == set(typed[raters[1].pk][study_clip_id])
+        labels = StudyClipLabel.objects.filter(study_clip_id=study_clip_id)
+        shown = set(labels.exclude(source="added").values_list("category_id", flat=True))
+        assert set(answers) == shown
+        extra = {added_category.pk} if study_clip_id == added["study_clip_id"] else set()
+        assert set(typed[raters[1].pk][study_clip_id]) == shown | extra
     # the two raters disagree on some labels and agree on others
     pairs = [
         (answer, typed[raters[1].pk][study_clip_id][category_id])
@@ -285,7 +294,7 @@ def _check_stored_ratings(study, raters, typed, added) -> None:
         for category_id, answer in answers.items()
     ]
     assert any(a != b for a, b in pairs) and any(a == b for a, b in pairs)
-    assert Judgment.objects.filter(rating__study_clip__study=study, added_by_rater=True).count() == 2
+    assert Judgment.objects.filter(rating__study_clip__study=study, added_by_rater=True).count() == 1
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -378,7 +387,7 @@ def _check_missing_labels(csv_text: str, want: expected.StudyExpectation) -> Non
     wanted = want.missing_label_rows()
     assert [row[:6] + row[7:] for row in got] == [row[:6] + row[7:] for row in wanted]
     assert all(_close(g[6], w[6]) for g, w in zip(got, wanted, strict=True))
-    # the label both raters added (absent from the original labels) is a candidate
+    # the label rater 0 added and rater 1 confirmed (absent from the original labels) is a candidate
     assert any(row[2] == "added" and row[3:6] == (2, 0, 0) for row in got)
 
 
@@ -397,6 +406,10 @@ def _check_dataset(csv_text: str, want: expected.StudyExpectation, *, include_re
         "votes_absent",
         "votes_unsure",
         "agreement",
+        "modality",
+        "votes_A",
+        "votes_V",
+        "votes_AV",
         "raters",
         "is_gold",
     )
@@ -437,6 +450,9 @@ def _check_dataset(csv_text: str, want: expected.StudyExpectation, *, include_re
         ], clip_id
         for row, vote in zip(rows, listed, strict=True):
             assert _close(float(row["agreement"]) if row["agreement"] else None, vote.agreement)
+            # every present the raters typed (one press) and the added label are "heard and seen"
+            assert (int(row["votes_A"]), int(row["votes_V"]), int(row["votes_AV"])) == (0, 0, vote.present)
+            assert row["modality"] == ("AV" if vote.present else "")
     listed_added = [v for clip in want.clips.values() for v in clip.listed(include_rejected=include_rejected)]
     assert any(v.source == "added" and v.present == 2 and v.absent == 0 for v in listed_added)
     if include_rejected:

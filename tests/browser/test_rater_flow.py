@@ -68,6 +68,7 @@ def world(transactional_db, media_root, settings, tmp_path):
         decoys_per_clip=1,
         show_evidence=True,
         instructions="Mark each label present only if you can hear it.",
+        ask_modality=False,  # the plain cycle; tests/browser/test_rater_modality.py has the default
     )
     return world
 

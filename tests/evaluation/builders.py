@@ -83,7 +83,11 @@ def build_study(*, owner=None, name: str = "known study") -> BuiltStudy:
         shown = [(label, False) for label in spec["proposals"]] + [(label, True) for label in spec["decoys"]]
         for order, (label, is_decoy) in enumerate(shown):
             am.StudyClipLabel.objects.create(
-                study_clip=study_clip, category=categories[label], is_decoy=is_decoy, position=order
+                study_clip=study_clip,
+                category=categories[label],
+                is_decoy=is_decoy,
+                source="decoy" if is_decoy else "proposal",
+                position=order,
             )
         clips[key], study_clips[key] = clip, study_clip
     for rater_key, per_clip in STUDY_ANSWERS.items():

@@ -85,7 +85,8 @@ def test_missing_label_candidates(built, study_tables):
     table = study_tables["missing_labels"]
     found = {(row[0], row[1]): row for row in table.rows}
     assert set(found) == {("clip-A", "c5"), ("clip-C", "c4")}
-    assert found[("clip-A", "c5")][2:6] == ("added", 2, 1, 0)
+    # r1 and r2 added c5; r3 was never shown it, so r3 is no absent vote
+    assert found[("clip-A", "c5")][2:6] == ("added", 2, 0, 0)
     assert found[("clip-C", "c4")][2:7] == ("proposal", 2, 0, 1, 1.0)
     assert found[("clip-C", "c4")][7] == "c5"
 
@@ -93,11 +94,13 @@ def test_missing_label_candidates(built, study_tables):
 def test_rater_quality_by_hand(built, study_tables):
     rows = _rows_by_first(study_tables["rater_quality"])
     r1, r2, r3 = (rows[built.raters[key].username] for key in ("r1", "r2", "r3"))
-    # clips, judgments, gold accuracy, decoy acceptance, median seconds, agreement
-    assert r1[1:6] == (4, 10, 0.5, 1.0, 10.0)
-    assert r2[1:6] == (4, 10, 0.5, 0.0, 20.0)
+    # clips, judgments (added c5 included), gold accuracy, decoy acceptance, median seconds, agreement.
+    # The dataset has no gold labels: on gold clip D its original c1 is known present, c2 unknown.
+    assert r1[1:6] == (4, 11, 1.0, 1.0, 10.0)
+    assert r2[1:6] == (4, 11, 0.0, 0.0, 20.0)
     assert r3[1:6] == (4, 10, 1.0, 0.0, 30.0)
-    assert r1[6] == pytest.approx(2 / 7, abs=EXACT)
+    # r1 agrees with the others on A c0, B c2 and (with r2) the added A c5: 3 of 8 comparable
+    assert r1[6] == pytest.approx(3 / 8, abs=EXACT)
     assert r3[6] == pytest.approx(1 / 3, abs=EXACT)
 
 
@@ -109,7 +112,8 @@ def test_dataset_export_lists_consensus_labels_with_votes(built):
     labels = {label["label"]: label for label in clip_a["labels"]}
     assert set(labels) == {"c0", "c5"}
     assert labels["c0"]["votes"] == {"present": 3, "absent": 0, "unsure": 0} and labels["c0"]["in_original"]
-    assert labels["c5"]["source"] == "added" and labels["c5"]["agreement"] == pytest.approx(2 / 3)
+    assert labels["c5"]["source"] == "added" and labels["c5"]["agreement"] == pytest.approx(1.0)
+    assert labels["c5"]["votes"] == {"present": 2, "absent": 0, "unsure": 0} and labels["c5"]["modality"] is None
     assert by_clip["clip-B"]["labels"][0]["label"] == "c2"
 
     Clip.objects.filter(clip_id="clip-B").update(start_seconds=101.8)  # LLP-style fractional start
