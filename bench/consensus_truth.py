@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA_FOLDERS = (ROOT.parent / "shared" / "data" / "llp_avvp", ROOT / "tests" / "data" / "llp_avvp")
+DATA_FOLDERS = (ROOT / "tests" / "data" / "llp_avvp", ROOT.parent / "shared" / "data" / "llp_avvp")
 
 # The 25 LLP classes in the index order of the AVVP code (the folder's README).
 CLASSES = (
@@ -65,7 +65,8 @@ def truth_load(folder: Path) -> list[TruthClip]:
     weak: dict[str, tuple[str, tuple[str, ...]]] = {}
     for split, name in (("val", "AVVP_val_pd.csv"), ("test", "AVVP_test_pd.csv")):
         for filename, labels in _rows(folder / name):
-            weak[filename] = (split, tuple(labels.split(",")))
+            # dict.fromkeys: a few rows name a class twice (e.g. "Speech,Speech")
+            weak[filename] = (split, tuple(dict.fromkeys(labels.split(","))))
     heard_seen: dict[str, dict[str, set[str]]] = {}
     for modality, name in (("A", "AVVP_eval_audio.csv"), ("V", "AVVP_eval_visual.csv")):
         for filename, onset, offset, label in _rows(folder / name):

@@ -27,6 +27,24 @@ TABLE_FORMATS: dict[str, str] = {
     "tex": "text/x-tex",
 }
 DATASET_FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
+#: A study's dataset comes in these too (evaluation.dataset_files): JSON Lines, Parquet and a
+#: zipped Hugging Face folder.
+STUDY_DATASET_FORMATS: dict[str, str] = {
+    **DATASET_FORMATS,
+    "jsonl": "application/jsonl",
+    "parquet": "application/vnd.apache.parquet",
+    "hf": "application/zip",
+}
+TEXT_DATASET_FORMATS = ("csv", "json", "jsonl")
+
+
+def dataset_content_type(fmt: str) -> str:
+    content_type = STUDY_DATASET_FORMATS[fmt]
+    return f"{content_type}; charset=utf-8" if fmt in TEXT_DATASET_FORMATS else content_type
+
+
+def study_dataset_filename(study_pk: int, fmt: str) -> str:
+    return f"study-{study_pk}-dataset-hf.zip" if fmt == "hf" else f"study-{study_pk}-dataset.{fmt}"
 
 
 # --------------------------------------------------------------------------------------
@@ -123,7 +141,7 @@ def format_cell(value: Cell, column: Column, *, missing: str = "n/a", percent_si
     return f"{number:.{column.digits}f}"
 
 
-def _md_escape(text: str) -> str:
+def markdown_escape(text: str) -> str:
     """Text for a Markdown table: raw HTML escaped (a renderer would run `<script>` in a
     category name), table syntax escaped, one line."""
     text = html.escape(text, quote=False)
@@ -133,17 +151,17 @@ def _md_escape(text: str) -> str:
 def table_to_markdown(table: Table) -> str:
     align = ["---" if column.kind == "text" else "---:" for column in table.columns]
     lines = [
-        f"### {_md_escape(table.title)}",
+        f"### {markdown_escape(table.title)}",
         "",
-        "| " + " | ".join(_md_escape(column.name) for column in table.columns) + " |",
+        "| " + " | ".join(markdown_escape(column.name) for column in table.columns) + " |",
         "| " + " | ".join(align) + " |",
     ]
     for row in table.rows:
-        cells = [_md_escape(format_cell(value, column)) for value, column in zip(row, table.columns, strict=True)]
+        cells = [markdown_escape(format_cell(value, column)) for value, column in zip(row, table.columns, strict=True)]
         lines.append("| " + " | ".join(cells) + " |")
     if table.notes:
         lines.append("")
-        lines.extend(f"- {_md_escape(note)}" for note in table.notes)
+        lines.extend(f"- {markdown_escape(note)}" for note in table.notes)
     return "\n".join(lines) + "\n"
 
 

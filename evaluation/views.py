@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -181,12 +181,21 @@ class StudyDatasetView(TargetMixin, View):
     target_kind = "study"
 
     def get(self, request: HttpRequest, fmt: str, **kwargs) -> HttpResponse:
-        if fmt not in exporters.DATASET_FORMATS:
+        if fmt not in exporters.STUDY_DATASET_FORMATS:
             raise Http404(f"Unknown format {fmt}")
         target = self.get_target()
-        include_rejected = request.GET.get("all") == "1"
-        body = services.study_dataset_export(study=target.study, fmt=fmt, include_rejected=include_rejected)
-        return _download(body, exporters.DATASET_FORMATS[fmt], f"study-{target.study.pk}-dataset.{fmt}")
+        try:
+            body = services.study_dataset_export(
+                study=target.study,
+                fmt=fmt,
+                include_rejected=request.GET.get("all") == "1",
+                licence=request.GET.get("licence", "unknown"),
+            )
+        except ApplicationError as error:  # a licence that is no licence id
+            return HttpResponseBadRequest(error.message, content_type="text/plain; charset=utf-8")
+        return _download(
+            body, exporters.STUDY_DATASET_FORMATS[fmt], exporters.study_dataset_filename(target.study.pk, fmt)
+        )
 
 
 class RunRetargetView(TargetMixin, View):

@@ -100,7 +100,7 @@ def test_operation_ids_are_unique(generated):
         ("/api/evaluation/runs/{run_id}/tables/{key}.{fmt}", exporters.TABLE_FORMATS.values()),
         ("/api/evaluation/studies/{study_id}/plots/{key}.{fmt}", plots.PLOT_FORMATS.values()),
         ("/api/evaluation/runs/{run_id}/plots/{key}.{fmt}", plots.PLOT_FORMATS.values()),
-        ("/api/evaluation/studies/{study_id}/dataset.{fmt}", exporters.DATASET_FORMATS.values()),
+        ("/api/evaluation/studies/{study_id}/dataset.{fmt}", exporters.STUDY_DATASET_FORMATS.values()),
         ("/api/evaluation/runs/{run_id}/retarget/{target_name}.{fmt}", exporters.DATASET_FORMATS.values()),
     ],
 )
@@ -114,4 +114,5 @@ def test_evaluation_downloads_are_binary_in_each_format(generated, path, media_t
     if "application/json" in content:  # JSON is documented as JSON, so clients and the fuzzer can read it
         assert content["application/json"]["schema"] != {"type": "string", "format": "binary"}
     formats = next(p for p in operation["parameters"] if p["name"] == "fmt")["schema"]["enum"]
-    assert {exporters.TABLE_FORMATS.get(f) or plots.PLOT_FORMATS[f] for f in formats} == set(media_types)
+    types = {**exporters.TABLE_FORMATS, **exporters.STUDY_DATASET_FORMATS, **plots.PLOT_FORMATS}
+    assert {types[f] for f in formats} == set(media_types)

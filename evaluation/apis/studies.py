@@ -7,9 +7,9 @@ from rest_framework.response import Response
 
 from annotator import selectors as annotator_selectors
 from annotator.models import Study
-from config.api import ResearcherApi, ResearcherListApi
+from config.api import ResearcherApi, ResearcherListApi, error_response
 from config.errors import NotFoundError
-from evaluation import exporters, services
+from evaluation import dataset_files, exporters, services
 from evaluation.apis.files import FileApi, computed, file_response, plot_file, table_file
 from evaluation.apis.schema import (
     NOT_FOUND,
@@ -71,24 +71,33 @@ class StudyPlotApi(FileApi):
 
 
 class StudyDatasetApi(FileApi):
-    """The multi-labelled dataset (``?all=1`` lists rejected labels too)."""
+    """The multi-labelled dataset (``?all=1`` lists rejected labels too; ``?licence=`` names
+    the licence the Hugging Face card declares)."""
 
     @file_schema(
         "evaluation_studies_dataset_retrieve",
-        exporters.DATASET_FORMATS.values(),
-        "The dataset as CSV or JSON.",
+        exporters.STUDY_DATASET_FORMATS.values(),
+        "The dataset as CSV, JSON, JSON Lines, Parquet or a zipped Hugging Face folder (hf).",
         parameters=[
-            fmt_parameter(exporters.DATASET_FORMATS),
+            fmt_parameter(exporters.STUDY_DATASET_FORMATS),
             OpenApiParameter("all", OpenApiTypes.STR, enum=["1"], description="1: list rejected labels too."),
+            OpenApiParameter(
+                "licence",
+                OpenApiTypes.STR,
+                pattern=dataset_files.LICENCE_PATTERN.pattern,
+                description="The licence id the dataset card declares (format hf), e.g. cc-by-4.0; default unknown.",
+            ),
         ],
+        errors={status.HTTP_400_BAD_REQUEST: error_response("A licence that is not a licence id.")},
     )
     def get(self, request, study_id: int, fmt: str):
         study = annotator_selectors.study_for_researcher(user=request.user, study_id=study_id)
-        if fmt not in exporters.DATASET_FORMATS:
-            raise NotFoundError(f"Unknown dataset format {fmt!r}; use csv or json.")
+        if fmt not in exporters.STUDY_DATASET_FORMATS:
+            raise NotFoundError(f"Unknown dataset format {fmt!r}; use {', '.join(exporters.STUDY_DATASET_FORMATS)}.")
         body = services.study_dataset_export(
-            study=study, fmt=fmt, include_rejected=request.query_params.get("all") == "1"
+            study=study,
+            fmt=fmt,
+            include_rejected=request.query_params.get("all") == "1",
+            licence=request.query_params.get("licence", "unknown"),
         )
-        return file_response(
-            body, f"{exporters.DATASET_FORMATS[fmt]}; charset=utf-8", f"study-{study.pk}-dataset.{fmt}"
-        )
+        return file_response(body, exporters.dataset_content_type(fmt), exporters.study_dataset_filename(study.pk, fmt))

@@ -24,7 +24,13 @@ class Command(BaseCommand):
             "--target", choices=list(exporters.RETARGET_GROUPS), help="Event type or modality group (with --run)."
         )
         parser.add_argument("--out", required=True, help="File to write.")
-        parser.add_argument("--format", choices=list(exporters.DATASET_FORMATS), default="csv")
+        parser.add_argument(
+            "--format",
+            choices=list(exporters.STUDY_DATASET_FORMATS),
+            default="csv",
+            help="csv or json; with --study also jsonl, parquet and hf (a zipped Hugging Face folder).",
+        )
+        parser.add_argument("--licence", default="unknown", help="Licence id the hf dataset card declares.")
         parser.add_argument("--all", action="store_true", help="List rejected labels too (with --study).")
 
     def handle(self, *args, **options):
@@ -37,17 +43,22 @@ class Command(BaseCommand):
                     except NotFoundError:
                         raise CommandError(f"Study {options['study']} not found.") from None
                     bar.update(1)
-                    text = services.study_dataset_export(study=study, fmt=fmt, include_rejected=options["all"])
+                    body = services.study_dataset_export(
+                        study=study, fmt=fmt, include_rejected=options["all"], licence=options["licence"]
+                    )
                 else:
                     if not options["target"]:
                         raise CommandError("--run needs --target (e.g. audio-visual, visual-only, instant).")
                     (run,) = selectors.runs_by_ids(run_ids=[options["run"]])
                     bar.update(1)
-                    text = services.run_retarget_export(run=run, target=options["target"], fmt=fmt)
+                    if fmt not in exporters.DATASET_FORMATS:
+                        raise CommandError(f"--run exports csv or json, not {fmt}.")
+                    body = services.run_retarget_export(run=run, target=options["target"], fmt=fmt)
             except ApplicationError as error:
                 raise CommandError(error.message) from error
             out = Path(options["out"])
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+            data = body.encode("utf-8") if isinstance(body, str) else body
+            out.write_bytes(data)
             bar.update(1)
-        self.stdout.write(f"wrote {out} ({len(text.encode('utf-8'))} bytes)")
+        self.stdout.write(f"wrote {out} ({len(data)} bytes)")
