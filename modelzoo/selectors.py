@@ -4,7 +4,6 @@ run trains or predicts on (read through annotator's selectors, never its tables)
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from annotator.selectors import dataset_splits as dataset_splits
 from annotator.selectors import taxonomy_num_classes as taxonomy_num_classes
 from config.errors import NotFoundError
 from modelzoo.models import ModelRun, Prediction
+from modelzoo.nn.labels import single_label as single_label  # the LLP rule, shared with the nn code
 
 logger = logging.getLogger(__name__)
 
@@ -127,16 +127,6 @@ def run_prediction_count(*, run_id: int) -> int:
 # --------------------------------------------------------------------------------------
 # The clips a run trains or predicts on
 # --------------------------------------------------------------------------------------
-
-
-def single_label(*, clip_id: str, label_indices: Sequence[int]) -> int:
-    """The one label a multi-labelled clip trains with (the LLP single-label restriction).
-
-    Picked by a stable hash of the clip id, so every run and every machine picks the same
-    label and no class is favoured over another.
-    """
-    ordered = sorted(label_indices)
-    return ordered[zlib.crc32(clip_id.encode()) % len(ordered)]
 
 
 def clip_media_path(*, dataset: Dataset, media_path: str) -> Path | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -242,18 +241,3 @@ def _stage_init_state(
     video_ckpt = results["vision_only"].checkpoint_path
     assert audio_ckpt is not None and video_ckpt is not None
     return backbone_state(audio_ckpt, "audio_backbone.") | backbone_state(video_ckpt, "video_backbone.")
-
-
-def restrict_to_single_label(items: Sequence[tuple[str, Sequence[int]]], *, seed: int) -> list[tuple[str, int]]:
-    """LLP protocol: keep one label per multi-label video, drawn at random (seeded).
-
-    The draw for each video depends only on the seed, the video's position and its labels. A
-    video without any label is an error.
-    """
-    restricted = []
-    for position, (path, labels) in enumerate(items):
-        choices = sorted({int(label) for label in labels})
-        if not choices:
-            raise ValueError(f"{path} has no label to keep")
-        restricted.append((path, random.Random(f"{seed}:{position}").choice(choices)))
-    return restricted

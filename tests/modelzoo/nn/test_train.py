@@ -12,7 +12,7 @@ from modelzoo.nn.config import TrainConfig, get_config
 from modelzoo.nn.events import EpochEnd, StepProgress, TrainEvent
 from modelzoo.nn.infer import predict
 from modelzoo.nn.model import HEAD_NAMES
-from modelzoo.nn.train import fit, restrict_to_single_label, train_recipe
+from modelzoo.nn.train import fit, train_recipe
 
 from .conftest import clicks, tone, write_clip
 
@@ -172,19 +172,6 @@ def test_recipe_stage_three_starts_from_the_trained_trunks(clips, feature_cache,
     assert {k.split(".")[0] for k in init} == {"audio_backbone", "video_backbone"}
     assert torch.equal(init["audio_backbone.fc7.0.weight"], audio_state["audio_backbone.fc7.0.weight"])
     assert torch.equal(init["video_backbone.layer3.0.weight"], video_state["video_backbone.layer3.0.weight"])
-
-
-def test_single_label_restriction_is_seeded_and_keeps_a_true_label():
-    items = [("a.mp4", [3, 1, 2]), ("b.mp4", [5]), ("c.mp4", [0, 4])]
-    first = restrict_to_single_label(items, seed=7)
-    assert first == restrict_to_single_label(items, seed=7)
-    for (path, labels), (kept_path, kept) in zip(items, first, strict=True):
-        assert kept_path == path and kept in labels
-    assert restrict_to_single_label(items[1:2], seed=1) == [("b.mp4", 5)]
-    draws = {restrict_to_single_label(items, seed=s)[0][1] for s in range(30)}
-    assert draws == {1, 2, 3}
-    with pytest.raises(ValueError, match="no label"):
-        restrict_to_single_label([("d.mp4", [])], seed=0)
 
 
 def test_train_config_round_trips_through_a_plain_dict():
