@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from annotator.selectors import judgments as annotator_judgments
 from config.errors import ApplicationError, NotFoundError
-from evaluation import dataset_files, exporters, metrics, plots, selectors, tables
+from evaluation import exporters, plots, selectors, tables
+from evaluation.dataset_exports import predict_runs_check
+from evaluation.dataset_exports import run_retarget_export as run_retarget_export  # callers use services.*
+from evaluation.dataset_exports import study_dataset_export as study_dataset_export
 from evaluation.models import EvaluationReport
 from evaluation.tables import Table
 from modelzoo import selectors as modelzoo_selectors
@@ -88,17 +90,9 @@ def study_evaluate(
     return Evaluation(title=f"Study {study.pk}: {study.name}", tables=study_tables)
 
 
-def _check_predict_runs(runs: Sequence[ModelRun]) -> None:
-    if not runs:
-        raise ApplicationError("Name at least one predict run.")
-    not_ready = [str(run.pk) for run in runs if run.kind != ModelRun.Kind.PREDICT or run.status != "succeeded"]
-    if not_ready:
-        raise ApplicationError(f"Runs {', '.join(not_ready)} are not succeeded predict runs.")
-
-
 def runs_evaluate(*, runs: Sequence[ModelRun], on_progress: Progress = _no_progress) -> Evaluation:
     """The paper's Tables 1-4 over a set of succeeded predict runs (grouped by dataset)."""
-    _check_predict_runs(runs)
+    predict_runs_check(runs)
     datas = []
     for i, run in enumerate(runs):
         on_progress(0.05 + 0.8 * i / len(runs), f"loading predictions of run {run.pk}")
@@ -111,7 +105,7 @@ def runs_evaluate(*, runs: Sequence[ModelRun], on_progress: Progress = _no_progr
 def run_evaluate(*, run: ModelRun, user=None, on_progress: Progress = _no_progress) -> Evaluation:
     """One predict run with the newest runs of the other model kinds on its dataset and split
     (only runs the user may see, when a user is given)."""
-    _check_predict_runs([run])
+    predict_runs_check([run])
     companions = [other for other in selectors.companion_runs(run=run, user=user).values() if other.pk != run.pk]
     on_progress(0.05, f"loading predictions of run {run.pk}")
     data = selectors.run_data(run=run)
@@ -132,104 +126,6 @@ def study_is_small(*, study: Study) -> bool:
 
 def run_is_small(*, run: ModelRun) -> bool:
     return modelzoo_selectors.run_prediction_count(run_id=run.pk) <= SYNC_LIMIT
-
-
-CONSENSUS_RULE = (
-    "confirmed = more of the raters shown the label answered present than absent; unsure abstains; "
-    f"a label a rater added needs {metrics.ADDED_MIN_PRESENT} present answers"
-)
-MODALITY_RULE = "heard? and seen? each by the majority of the label's modality votes, a tie as yes"
-
-
-def study_dataset_export(
-    *, study: Study, fmt: str, include_rejected: bool = False, licence: str = "unknown"
-) -> str | bytes:
-    """The multi-labelled dataset of a study as CSV, JSON or JSON Lines text, or as Parquet
-    or a zipped Hugging Face folder (bytes); ``licence`` goes into the Hugging Face card."""
-    if fmt not in exporters.STUDY_DATASET_FORMATS:
-        raise ApplicationError(f"Unknown dataset format {fmt!r}; use {', '.join(exporters.STUDY_DATASET_FORMATS)}.")
-    try:
-        licence = dataset_files.licence_check(licence)
-    except ValueError as error:
-        raise ApplicationError(str(error)) from error
-    data = selectors.study_data(study=study)
-    records = exporters.study_dataset_records(data, include_rejected=include_rejected)
-    if fmt == "csv":
-        return exporters.dataset_to_csv(records)
-    if fmt == "jsonl":
-        return dataset_files.dataset_to_jsonl(records)
-    if fmt == "parquet":
-        return dataset_files.dataset_to_parquet(records)
-    if fmt == "hf":
-        return dataset_files.dataset_to_hf_zip(records, facts=_card_facts(study=study, data=data, licence=licence))
-    meta = {
-        "study": {"id": study.pk, "name": study.name, "dataset": study.dataset.name},
-        "taxonomy": study.dataset.taxonomy.name,
-        "rule": CONSENSUS_RULE,
-        "modality_rule": MODALITY_RULE,
-        "serving": study.serving,
-    }
-    return exporters.dataset_to_json(records, meta=meta)
-
-
-def _card_facts(*, study: Study, data: selectors.StudyData, licence: str) -> dataset_files.CardFacts:
-    """The study's design and its raters' agreement for the dataset card (sampled clips:
-    gold clips were chosen for their known labels, not sampled)."""
-    sampled = ~data.is_gold[data.labels.clip]
-    alpha = metrics.krippendorff_alpha_nominal(metrics.agreement_counts(data.labels.counts[sampled]))
-    modality = metrics.modality_agreement(data.modality_votes[sampled])
-    if study.serving == study.Serving.SETTLED:
-        serving = f"settled: {study.min_raters} to {study.raters_per_clip} raters per clip, error {study.settle_error}"
-    else:
-        serving = f"fixed: {study.raters_per_clip} raters per clip"
-    design = [
-        ("Proposals", f"{study.proposal_set.name} ({study.proposal_set.get_source_display()})"),
-        ("Serving", serving),
-        ("Sampled clips", f"{study.sample_size}" + (f" of split {study.split}" if study.split else "")),
-        ("Stratified by original label", "yes" if study.stratified else "no"),
-        ("Decoys per clip", str(study.decoys_per_clip)),
-        ("Gold clip rate", f"{study.gold_rate:g}"),
-        ("Labels shown per clip at most", str(study.max_labels_shown)),
-        ("Modality asked", "yes" if study.ask_modality else "no"),
-    ]
-    return dataset_files.CardFacts(
-        title=study.name,
-        dataset=study.dataset.name,
-        taxonomy=study.dataset.taxonomy.name,
-        categories=data.categories,
-        design=design,
-        rules=[("Consensus", CONSENSUS_RULE), ("Modality", MODALITY_RULE)],
-        raters=len(set(data.rating_rater.tolist())),
-        ratings=len(data.rating_rater),
-        krippendorff_alpha=alpha,
-        modality_agreement=float(np.nanmean(modality)) if np.isfinite(modality).any() else float("nan"),
-        licence=licence,
-    )
-
-
-def run_retarget_export(*, run: ModelRun, target: str, fmt: str) -> str:
-    """The clips of an event-head predict run of one event type or modality, as CSV or JSON."""
-    if fmt not in exporters.DATASET_FORMATS:
-        raise ApplicationError(f"Unknown dataset format {fmt!r}; use csv or json.")
-    _check_predict_runs([run])
-    try:
-        records = exporters.retarget_records(selectors.run_data(run=run), target=target)
-    except ValueError as error:
-        raise ApplicationError(str(error)) from error
-    if fmt == "csv":
-        return exporters.retarget_to_csv(records)
-    meta = {
-        "run": run.pk,
-        "dataset": run.dataset.name,
-        "target": target,
-        "event_types": list(exporters.retarget_types(target)),
-    }
-    return exporters.dataset_to_json(records, meta=meta)
-
-
-# --------------------------------------------------------------------------------------
-# Files
-# --------------------------------------------------------------------------------------
 
 
 def evaluation_files_write(
@@ -295,7 +191,7 @@ def report_create(
         raise ApplicationError("Evaluate either a study or a set of predict runs.")
     _check_boot(n_boot)
     if runs:
-        _check_predict_runs(runs)
+        predict_runs_check(runs)
     with transaction.atomic():
         report = EvaluationReport.objects.create(study=study, created_by=created_by, n_boot=n_boot, seed=seed)
         if runs:
@@ -428,7 +324,7 @@ def run_current(*, run: ModelRun, user=None) -> Current:
 def runs_current(*, runs: Sequence[ModelRun]) -> Current:
     report = selectors.report_latest(runs=runs)
     try:
-        _check_predict_runs(runs)
+        predict_runs_check(runs)
     except ApplicationError as error:
         return Current(None, report, live=False, error=error.message)
     if modelzoo_selectors.runs_prediction_count(runs=runs) > SYNC_LIMIT:
