@@ -181,3 +181,34 @@ def _heatmaps(features: Features) -> np.ndarray | None:
     if features.v_map is None or features.z_a is None:
         return None
     return localisation_maps(features.v_map.float(), features.z_a.float()).cpu().numpy()
+
+
+def head_logits(
+    *,
+    checkpoint_path: str | Path,
+    items: Sequence[str],
+    device: str,
+    batch_size: int = 8,
+    cache_dir: Path | None = None,
+) -> dict[str, np.ndarray]:
+    """Every output's raw logits (the paper's O_i) for every media path: {name: (N, C) float32}.
+
+    For analyses that need more than ``predict``'s top-5 probabilities (e.g. the event type on
+    logits). A file that fails to decode gets a row of NaN.
+    """
+    model = model_from_checkpoint(load_checkpoint(checkpoint_path))
+    torch_device = torch.device(device)
+    model = prepare_model(model, torch_device).eval()
+    dataset = ClipTensorDataset([(path, None) for path in items], model.config, cache_dir=cache_dir)
+    loader = make_loader(dataset, batch_size=batch_size, shuffle=False, num_workers=0, device=torch_device)
+    out = {name: np.full((len(items), model.num_classes), np.nan, dtype=np.float32) for name in model.output_names}
+    with torch.inference_mode():
+        for batch in loader:
+            if not len(batch):
+                continue
+            video, mel, mask = batch.model_inputs(model.config, torch_device, channels_last=torch_device.type == "cuda")
+            with autocast_for(torch_device):
+                logits = model(video if model.uses_video else None, mel if model.uses_audio else None, mask)
+            for name, values in logits.items():
+                out[name][batch.indices] = values.float().cpu().numpy()
+    return out

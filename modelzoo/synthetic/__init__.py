@@ -5,13 +5,26 @@ use real MP4 files (H.264 + AAC through PyAV) drawn with numpy. Each class pairs
 signature (shape, colour, motion) with a sound signature (pitch, timbre); both alone
 identify the class. A clip shows one event type:
 
-- ``continuous``: the object is seen and heard throughout;
-- ``instant``: one short burst (about a second) seen and heard together; neutral grey
-  flashes and noise bursts at other moments, never in sync;
-- ``rhythmic``: a periodic visual pulse with percussive sound onsets in sync (the onset
-  head's event type);
-- ``visual-only``: seen throughout; silent (no audio track) or unrelated noise;
-- ``audio-only``: heard throughout; nothing of the class is visible.
+- ``continuous``: the object is seen and heard throughout (the continuous head's mean sees it);
+- ``instant``: one short burst (about a second) seen and heard together; another class is
+  seen once and heard once at other moments, never in sync. The plain mean holds both
+  classes alike; only the audio-visual correspondence S[t] = z^V_t . z^A_t (Eq. 2) tells
+  the event from the distractor;
+- ``rhythmic``: sparse beats (every 1.5 to 3 s) with a sharp sound attack and the object on
+  screen only around each beat; another class is seen and heard half-way between beats,
+  its sound rising softly so no onset marks it. Only pooling at audio onsets (Eq. 3) sees
+  the event alone;
+- ``visual-only``: seen throughout; no audio track, or another class's sound throughout
+  (off screen): the picture alone (the visual head) names it;
+- ``audio-only``: heard throughout; the picture shows another class throughout: the sound
+  alone (the audio head) names it.
+
+The distractors are opt-in (``SyntheticConfig(distractors=True)``, the event-type bench's
+design); without them (the demo's default) each clip shows its event type alone.
+A continuous-pooling classifier cannot tell the event from these distractors, since it
+averages concat(z^V, z^A) over time and the two trunks never meet before pooling; each
+event-specific head's mechanism can. The distractors are listed in the manifest; the truth
+(``labels``) is the event alone.
 
 Multi-source clips mix two classes of different event types: the manifest gives both
 labels, and one of them as the training label (the single-label restriction of LLP).
@@ -52,8 +65,10 @@ from modelzoo.synthetic.specs import (
     MANIFEST_CSV,
     MANIFEST_JSON,
     ClipSpec,
+    Distractor,
     Source,
     SyntheticConfig,
+    beat_windows,
     plan_clips,
 )
 from modelzoo.synthetic.writer import encode_mp4
@@ -81,10 +96,12 @@ __all__ = [
     "TIMBRES",
     "VISUAL_ONLY",
     "ClipSpec",
+    "Distractor",
     "Source",
     "SynthClass",
     "SyntheticConfig",
     "SyntheticDataset",
+    "beat_windows",
     "encode_mp4",
     "generate_dataset",
     "load_manifest",

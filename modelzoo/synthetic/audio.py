@@ -1,5 +1,5 @@
-"""The sound of a clip: each class's tone (pitch and timbre) under its event type's envelope,
-plus a faint floor and, where the type calls for them, noise bursts of no class."""
+"""The sound of a clip: each class's tone (pitch and timbre) under its event type's envelope, the
+distractors' tones rising softly, over a faint noise floor."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ import numpy as np
 
 from modelzoo.synthetic.classes import INSTANT, RHYTHMIC, VISUAL_ONLY, SynthClass
 from modelzoo.synthetic.specs import ClipSpec, Source, SyntheticConfig
-from modelzoo.synthetic.timeline import beat_pulse, quiet_windows
+from modelzoo.synthetic.timeline import beat_pulse
+
+LEVEL = 0.35  # peak of every tone, events and distractors alike
+# A distractor's tone rises from -40 dB to full level at a constant rate in dB (about 1.3 dB per
+# 10 ms hop), far below the sharp attacks of the events: librosa's onset detector, which peaks on
+# jumps of log power, does not fire on it.
+SOFT_RISE_SECONDS = 0.3
+SOFT_RISE_DB = 40.0
+SOFT_FALL_SECONDS = 0.1
 
 
 def _tone(synth_class: SynthClass, t: np.ndarray, nyquist: float) -> np.ndarray:
@@ -47,6 +55,14 @@ def _audio_envelope(source: Source, t: np.ndarray, seconds: float) -> np.ndarray
     return _ramp_window(t, 0.0, seconds, 0.05)
 
 
+def _soft_window(t: np.ndarray, start: float, end: float) -> np.ndarray:
+    """0 outside [start, end); inside, a dB-linear rise, a hold and a linear fall."""
+    rise = np.clip((t - start) / SOFT_RISE_SECONDS, 0.0, 1.0)
+    level = 10.0 ** (-SOFT_RISE_DB * (1.0 - rise) / 20.0)
+    fall = np.clip((end - t) / SOFT_FALL_SECONDS, 0.0, 1.0)
+    return np.where((t >= start) & (t < end), level * fall, 0.0)
+
+
 def render_audio(
     spec: ClipSpec, classes: Sequence[SynthClass], config: SyntheticConfig, rng: np.random.Generator
 ) -> np.ndarray | None:
@@ -56,16 +72,15 @@ def render_audio(
     t = np.arange(round(config.sample_rate * config.seconds)) / config.sample_rate
     num_samples = int(t.shape[0])
     wave: np.ndarray = 0.004 * rng.standard_normal(num_samples)
+    nyquist = config.sample_rate / 2
     for source in spec.sources:
         envelope = _audio_envelope(source, t, config.seconds)
         if envelope.any():
-            wave += 0.35 * envelope * _tone(classes[source.class_index], t, config.sample_rate / 2)
-    unrelated = spec.event_type == VISUAL_ONLY
-    if unrelated or any(source.event_type == INSTANT for source in spec.sources):
-        # Broadband noise bursts of no class; for instants they avoid the burst.
-        for start, end in quiet_windows(rng, spec.sources, config.seconds, 0.3, 3 if unrelated else 2):
-            window = _ramp_window(t, start, end, 0.01)
-            wave += 0.12 * window * rng.standard_normal(num_samples)
+            wave += LEVEL * envelope * _tone(classes[source.class_index], t, nyquist)
+    for distractor in spec.distractors:
+        if distractor.heard:
+            envelope = np.maximum.reduce([_soft_window(t, start, end) for start, end in distractor.heard])
+            wave += LEVEL * envelope * _tone(classes[distractor.class_index], t, nyquist)
     peak = float(np.max(np.abs(wave)))
     if peak > 0.95:
         wave *= 0.95 / peak

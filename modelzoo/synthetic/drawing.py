@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from modelzoo.synthetic.classes import AUDIO_ONLY, INSTANT, RHYTHMIC, SynthClass
-from modelzoo.synthetic.specs import ClipSpec, Source, SyntheticConfig
-from modelzoo.synthetic.timeline import beat_pulse, quiet_windows
+from modelzoo.synthetic.specs import ClipSpec, Source, SyntheticConfig, beat_windows
+from modelzoo.synthetic.timeline import beat_pulse
 
 MaskFn = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 
@@ -64,18 +64,56 @@ def _motion_offset(motion: str, t: np.ndarray, period: float, phase: float) -> t
     raise ValueError(f"unknown motion {motion!r}")
 
 
-def _visual_track(source: Source, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _within(t: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
+    inside = np.zeros_like(t, dtype=bool)
+    for start, end in windows:
+        inside |= (t >= start) & (t < end)
+    return inside
+
+
+def _visual_track(source: Source, t: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
     """Per frame: visible (bool) and scale (0..1] of the source's object."""
     ones = np.ones_like(t)
     if source.event_type == AUDIO_ONLY:
         return np.zeros_like(t, dtype=bool), ones
     if source.event_type == INSTANT:
         assert source.window is not None
-        start, end = source.window
-        return (t >= start) & (t < end), ones
+        return _within(t, [source.window]), ones
     if source.event_type == RHYTHMIC:
-        return np.ones_like(t, dtype=bool), 0.65 + 0.35 * beat_pulse(t, source.beats, 0.15)
+        # On screen only around the beats, swelling with each: seen only in sync with its onsets.
+        return _within(t, beat_windows(source.beats, seconds)), 0.65 + 0.35 * beat_pulse(t, source.beats, 0.15)
     return np.ones_like(t, dtype=bool), ones
+
+
+def _single_layout(size: int, rng: np.random.Generator) -> tuple[tuple[float, float], float, float]:
+    """(cy, cx) centre near the middle, motion amplitude and radius of a clip's one object."""
+    cy, cx = (0.5 + rng.uniform(-0.06, 0.06, size=2)) * size
+    return (float(cy), float(cx)), 0.22 * size, 0.14 * size
+
+
+def _draw_object(
+    frames: np.ndarray,
+    synth_class: SynthClass,
+    t: np.ndarray,
+    visible: np.ndarray,
+    scale: np.ndarray,
+    brightness: np.ndarray,
+    centre: tuple[float, float],
+    amplitude: float,
+    radius: float,
+    rng: np.random.Generator,
+) -> None:
+    """Paint the class's shape, colour and motion on the frames where ``visible``."""
+    dy, dx = _motion_offset(synth_class.motion, t, float(rng.uniform(2.0, 4.0)), float(rng.uniform(0, 2 * np.pi)))
+    colour = np.asarray(synth_class.colour, dtype=np.float32)
+
+    def mask_fn(ddy: np.ndarray, ddx: np.ndarray, r: float, _shape: str = synth_class.shape) -> np.ndarray:
+        return _shape_mask(_shape, ddy, ddx, r)
+
+    for index in np.flatnonzero(visible):
+        cy = centre[0] + amplitude * dy[index]
+        cx = centre[1] + amplitude * dx[index]
+        _paint(frames[index], mask_fn, cy, cx, radius * scale[index], colour * brightness[index])
 
 
 def render_video(
@@ -93,37 +131,18 @@ def render_video(
     multi = len(spec.sources) > 1
     sides = rng.permutation([0.3, 0.7]) if multi else None
     for slot, source in enumerate(spec.sources):
-        synth_class = classes[source.class_index]
-        visible, scale = _visual_track(source, t)
+        visible, scale = _visual_track(source, t, config.seconds)
         if multi:
             assert sides is not None
-            cx0, cy0, amplitude = sides[slot] * size, 0.5 * size, 0.1 * size
+            centre, amplitude, radius = (0.5 * size, sides[slot] * size), 0.1 * size, 0.11 * size
         else:
-            cx0, cy0 = (0.5 + rng.uniform(-0.06, 0.06, size=2)) * size
-            amplitude = 0.22 * size
-        dy, dx = _motion_offset(synth_class.motion, t, float(rng.uniform(2.0, 4.0)), float(rng.uniform(0, 2 * np.pi)))
-        radius = (0.11 if multi else 0.14) * size
-        colour = np.asarray(synth_class.colour, dtype=np.float32)
-
-        def mask_fn(ddy: np.ndarray, ddx: np.ndarray, r: float, _shape: str = synth_class.shape) -> np.ndarray:
-            return _shape_mask(_shape, ddy, ddx, r)
-
-        for index in np.flatnonzero(visible):
-            brightness = 0.5 + 0.5 * scale[index] if source.event_type == RHYTHMIC else 1.0
-            _paint(
-                frames[index],
-                mask_fn,
-                cy0 + amplitude * dy[index],
-                cx0 + amplitude * dx[index],
-                radius * scale[index],
-                colour * brightness,
-            )
-
-    if any(source.event_type == INSTANT for source in spec.sources):
-        # Neutral grey flashes away from the burst: visible, silent, of no class.
-        for start, end in quiet_windows(rng, spec.sources, config.seconds, 0.4, 2):
-            cy, cx = rng.uniform(0.2, 0.8, size=2) * size
-            grey = np.full(3, float(rng.uniform(150, 210)), dtype=np.float32)
-            for index in np.flatnonzero((t >= start) & (t < end)):
-                _paint(frames[index], lambda ddy, ddx, r: _shape_mask("square", ddy, ddx, r), cy, cx, 0.1 * size, grey)
+            centre, amplitude, radius = _single_layout(size, rng)
+        brightness = 0.5 + 0.5 * scale if source.event_type == RHYTHMIC else np.ones_like(t)
+        _draw_object(frames, classes[source.class_index], t, visible, scale, brightness, centre, amplitude, radius, rng)
+    for distractor in spec.distractors:
+        # Drawn where a single source would be: only its timing tells it from the event.
+        centre, amplitude, radius = _single_layout(size, rng)
+        ones = np.ones_like(t)
+        visible = _within(t, distractor.seen)
+        _draw_object(frames, classes[distractor.class_index], t, visible, ones, ones, centre, amplitude, radius, rng)
     return np.clip(frames, 0, 255).astype(np.uint8)

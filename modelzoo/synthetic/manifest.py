@@ -57,6 +57,14 @@ def _manifest_row(spec: ClipSpec, classes: Sequence[SynthClass]) -> dict[str, An
             }
             for source in spec.sources
         ],
+        "distractors": [
+            {
+                "class_index": distractor.class_index,
+                "seen": [list(window) for window in distractor.seen],
+                "heard": [list(window) for window in distractor.heard],
+            }
+            for distractor in spec.distractors
+        ],
     }
 
 

@@ -7,13 +7,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from modelzoo.synthetic.classes import EVENT_TYPES, INSTANT, MAX_CLASSES, MULTI_SOURCE, RHYTHMIC, VISUAL_ONLY
+from modelzoo.nn.labels import single_label
+from modelzoo.synthetic.classes import (
+    AUDIO_ONLY,
+    EVENT_TYPES,
+    INSTANT,
+    MAX_CLASSES,
+    MULTI_SOURCE,
+    RHYTHMIC,
+    VISUAL_ONLY,
+)
+from modelzoo.synthetic.timeline import quiet_windows
 
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
 CLASSES_FILE = "classes.txt"
 CLIPS_CSV = "clips.csv"
 CLIPS_DIR = "clips"
+# Beats fall 0.05 s into a 0.5 s window and the object shows from 0.05 s before to 0.4 s after:
+# the frame a model samples at the centre of the onset's step (0.5 s steps in ``tiny``, 0.1 s in
+# ``paper``) then shows the object, whatever the step grid.
+BEAT_GRID = 0.5
+BEAT_OFFSET = 0.05
+BEAT_SHOWN = (-0.05, 0.4)
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,18 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Distractor:
+    """Another class in a single-source clip, shown or heard in a way the clip's event type rules
+    out as its event (see the package doc): ``seen`` and ``heard`` are (start, end) windows in
+    seconds; its sound always rises softly, so no audio onset marks it.
+    """
+
+    class_index: int
+    seen: tuple[tuple[float, float], ...] = ()
+    heard: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class ClipSpec:
     clip_id: str
     number: int
@@ -38,6 +66,7 @@ class ClipSpec:
     split: str
     seed: int
     has_audio: bool
+    distractors: tuple[Distractor, ...] = ()
 
     @property
     def labels(self) -> tuple[int, ...]:
@@ -65,6 +94,10 @@ class SyntheticConfig:
     burst_seconds: float = 1.2
     splits: tuple[tuple[str, float], ...] = (("train", 0.7), ("val", 0.15), ("test", 0.15))
     clip_prefix: str = "syn"
+    # Distractors (see the package doc) make each event type separable only by its own head's
+    # mechanism: the event-type bench turns them on; the demo keeps them off, so its clips stay
+    # easy to rate and its small model learns them in a few epochs.
+    distractors: bool = False
 
     def __post_init__(self) -> None:
         if self.num_clips < 1:
@@ -93,11 +126,49 @@ def _timed_source(class_index: int, event_type: str, rng: np.random.Generator, c
         start = float(rng.uniform(0.5, config.seconds - 0.5 - config.burst_seconds))
         return Source(class_index, event_type, window=(round(start, 3), round(start + config.burst_seconds, 3)))
     if event_type == RHYTHMIC:
-        period = float(rng.uniform(0.6, 1.1))
-        first = float(rng.uniform(0.2, period))
-        beats = np.arange(first, config.seconds - 0.3, period)
+        # Sparse beats (every 1.5 to 3 s) so that onset steps are a few of the clip's steps.
+        period = BEAT_GRID * int(rng.integers(3, 7))
+        first = BEAT_GRID * (1 + int(rng.integers(0, round(period / BEAT_GRID)))) + BEAT_OFFSET
+        beats = np.arange(first, config.seconds - 2 * BEAT_GRID, period)
         return Source(class_index, event_type, beats=tuple(round(float(b), 3) for b in beats))
     return Source(class_index, event_type)
+
+
+def beat_windows(beats: tuple[float, ...], seconds: float) -> tuple[tuple[float, float], ...]:
+    """When a rhythmic object is on screen: around each beat (``BEAT_SHOWN``)."""
+    return tuple((round(b + BEAT_SHOWN[0], 3), round(min(b + BEAT_SHOWN[1], seconds), 3)) for b in beats)
+
+
+def _distractor(
+    source: Source, has_audio: bool, rng: np.random.Generator, config: SyntheticConfig
+) -> Distractor | None:
+    """The other class that keeps a single-source clip's event hidden from the continuous mean.
+
+    instant: seen at one moment and heard at another (never in sync), each as long as the burst;
+    rhythmic: seen and heard softly half-way between the beats (no onset); visual-only: heard
+    throughout (an off-screen sound; clips without a track have none); audio-only: seen
+    throughout (the picture shows another class); continuous: none.
+    """
+    if not config.distractors or (source.event_type == VISUAL_ONLY and not has_audio):
+        return None
+    if source.event_type not in {INSTANT, RHYTHMIC, VISUAL_ONLY, AUDIO_ONLY}:
+        return None
+    other = (source.class_index + 1 + int(rng.integers(config.num_classes - 1))) % config.num_classes
+    whole = ((0.0, config.seconds),)
+    if source.event_type == VISUAL_ONLY:
+        return Distractor(other, heard=whole)
+    if source.event_type == AUDIO_ONLY:
+        return Distractor(other, seen=whole)
+    if source.event_type == INSTANT:
+        assert source.window is not None
+        windows = quiet_windows(rng, [source.window], config.seconds, config.burst_seconds, 2)
+        rounded = [(round(a, 3), round(b, 3)) for a, b in windows]
+        return Distractor(other, seen=tuple(rounded[:1]), heard=tuple(rounded[1:2]))
+    period = source.beats[1] - source.beats[0] if len(source.beats) > 1 else 2 * BEAT_GRID
+    half = BEAT_GRID * max(1, int(period / (2 * BEAT_GRID)))
+    off_beats = tuple(b + half for b in source.beats if b + half + BEAT_SHOWN[1] <= config.seconds)
+    shown = beat_windows(off_beats, config.seconds)
+    return Distractor(other, seen=shown, heard=shown)
 
 
 def _assign_splits(groups: dict[tuple, list[int]], config: SyntheticConfig, rng: np.random.Generator) -> list[str]:
@@ -119,16 +190,19 @@ def plan_clips(config: SyntheticConfig) -> tuple[ClipSpec, ...]:
     """Which classes, event types, moments and splits each clip gets: pure and seeded."""
     num_multi = round(config.num_clips * config.multi_fraction)
     num_single = config.num_clips - num_multi
-    plans: list[tuple[tuple[Source, ...], int, bool]] = []
+    plans: list[tuple[tuple[Source, ...], bool, tuple[Distractor, ...]]] = []
     groups: dict[tuple, list[int]] = {}
     for number in range(config.num_clips):
         rng = clip_rng(config.seed, number)
+        distractors: tuple[Distractor, ...] = ()
         if number < num_single:
             class_index = number % config.num_classes
             event_type = EVENT_TYPES[(number // config.num_classes + class_index) % len(EVENT_TYPES)]
             sources: tuple[Source, ...] = (_timed_source(class_index, event_type, rng, config),)
             # Half of the visual-only clips carry no audio track at all, half unrelated noise.
             has_audio = event_type != VISUAL_ONLY or bool(rng.random() < 0.5)
+            distractor = _distractor(sources[0], has_audio, rng, config)
+            distractors = (distractor,) if distractor else ()
             key: tuple = (class_index, event_type)
         else:
             first, second = (int(c) for c in rng.choice(config.num_classes, size=2, replace=False))
@@ -136,18 +210,23 @@ def plan_clips(config: SyntheticConfig) -> tuple[ClipSpec, ...]:
             sources = (_timed_source(first, type_a, rng, config), _timed_source(second, type_b, rng, config))
             has_audio = True
             key = (MULTI_SOURCE, type_a, type_b)
-        plans.append((sources, sources[0].class_index, has_audio))
+        plans.append((sources, has_audio, distractors))
         groups.setdefault(key, []).append(number)
     splits = _assign_splits(groups, config, np.random.default_rng(np.random.SeedSequence([config.seed, 1 << 30])))
-    return tuple(
-        ClipSpec(
-            clip_id=f"{config.clip_prefix}{config.seed}_{number:05d}",
-            number=number,
-            sources=sources,
-            label=label,
-            split=splits[number],
-            seed=config.seed,
-            has_audio=has_audio,
+    specs = []
+    for number, (sources, has_audio, distractors) in enumerate(plans):
+        clip_id = f"{config.clip_prefix}{config.seed}_{number:05d}"
+        specs.append(
+            ClipSpec(
+                clip_id=clip_id,
+                number=number,
+                sources=sources,
+                # The training label: the project's one LLP rule, as the product would pick it.
+                label=single_label(clip_id=clip_id, label_indices=[source.class_index for source in sources]),
+                split=splits[number],
+                seed=config.seed,
+                has_audio=has_audio,
+                distractors=distractors,
+            )
         )
-        for number, (sources, label, has_audio) in enumerate(plans)
-    )
+    return tuple(specs)

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from modelzoo.synthetic.specs import Source
-
 
 def beat_pulse(t: np.ndarray, beats: Sequence[float], decay: float) -> np.ndarray:
     """exp(-(t - last beat) / decay) after each beat, 0 before the first."""
@@ -20,10 +18,10 @@ def beat_pulse(t: np.ndarray, beats: Sequence[float], decay: float) -> np.ndarra
 
 
 def quiet_windows(
-    rng: np.random.Generator, sources: Sequence[Source], seconds: float, length: float, count: int
+    rng: np.random.Generator, busy: Sequence[tuple[float, float]], seconds: float, length: float, count: int
 ) -> list[tuple[float, float]]:
-    """Up to ``count`` random windows of ``length`` s that avoid every instant burst (+-0.3 s)."""
-    busy = [source.window for source in sources if source.window is not None]
+    """Up to ``count`` random windows of ``length`` s, clear (by 0.3 s) of ``busy`` and of each other."""
+    busy = list(busy)
     windows: list[tuple[float, float]] = []
     for _ in range(count * 20):
         if len(windows) == count:
