@@ -109,3 +109,10 @@ class RatingAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(models.ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "kind", "dataset", "owner", "status", "error_count", "created_at"]
+    list_filter = ["kind", "status"]
+    readonly_fields = ["errors", "result", "task_id", "attempts", "started_at", "finished_at"]

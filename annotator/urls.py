@@ -3,7 +3,7 @@
 from django.urls import path
 
 import config.converters  # noqa: F401  (registers the <id:...> converter)
-from annotator import views
+from annotator import import_views, views
 
 app_name = "annotator"
 urlpatterns = [
@@ -13,6 +13,9 @@ urlpatterns = [
     path("studies/", views.StudyListView.as_view(), name="study-list"),
     path("studies/new/", views.StudyCreateView.as_view(), name="study-create"),
     path("studies/<id:study_id>/", views.StudyDetailView.as_view(), name="study-detail"),
+    path("datasets/new/", import_views.DatasetCreateView.as_view(), name="dataset-create"),
+    path("datasets/<id:dataset_id>/import/", import_views.DatasetImportView.as_view(), name="dataset-import"),
+    path("imports/<id:job_id>/", import_views.ImportJobDetailView.as_view(), name="import-job-detail"),
     path("media/clips/<id:study_clip_id>/", views.ClipMediaView.as_view(), name="clip-media"),
     path(
         "media/clips/<id:study_clip_id>/spectrogram.json", views.ClipSpectrogramView.as_view(), name="clip-spectrogram"

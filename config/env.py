@@ -55,6 +55,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_folders(name: str) -> list[Path]:
+    """Comma-separated absolute folders (none when unset or empty), each resolved (links
+    followed) so a path can be checked against them; a relative one stops start-up."""
+    folders = []
+    for item in env_list(name, []):
+        path = Path(item).expanduser()
+        if not path.is_absolute():
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an absolute folder path.")
+        folders.append(path.resolve())
+    return folders
+
+
 def secret_key_file(path: Path) -> str:
     """The key kept in `path`, generated there on first use, readable by its owner only.
 

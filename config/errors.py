@@ -5,6 +5,7 @@ for application, validation and server errors alike: ``{"message": ..., "extra":
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -35,6 +36,12 @@ class ConflictError(ApplicationError):
     http_status = status.HTTP_409_CONFLICT
 
 
+class TooLargeError(ApplicationError):
+    """An upload past a size limit the settings state."""
+
+    http_status = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
 def error_body(message: str, extra: dict | None = None) -> dict:
     return {"message": message, "extra": extra or {}}
 
@@ -57,6 +64,11 @@ def api_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):  # a form field past DATA_UPLOAD_MAX_MEMORY_SIZE
+        set_rollback()
+        return Response(error_body(str(exc)), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    elif isinstance(exc, SuspiciousOperation):  # e.g. more files than DATA_UPLOAD_MAX_NUMBER_FILES
+        exc = exceptions.ParseError(str(exc) or "The request could not be read.")
 
     if isinstance(exc, ApplicationError):
         set_rollback()
@@ -79,8 +91,9 @@ def api_exception_handler(exc, context):
 
 
 def is_api_request(request) -> bool:
-    """Requests whose errors are the JSON envelope: the API's paths."""
-    return request.path.startswith("/api/")
+    """Requests whose errors are the JSON envelope: the API's paths and the Label Studio ML
+    backend's (a JSON client too)."""
+    return request.path.startswith(("/api/", "/ml-backend/"))
 
 
 def page_not_found(request, exception=None):

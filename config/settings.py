@@ -11,7 +11,16 @@ from pathlib import Path
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import broker_url, database_config, env_bool, env_choice, env_int, env_list, secret_key_file
+from config.env import (
+    broker_url,
+    database_config,
+    env_bool,
+    env_choice,
+    env_folders,
+    env_int,
+    env_list,
+    secret_key_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("AVLABEL_DATA_DIR", BASE_DIR / "var")).resolve()
@@ -148,6 +157,20 @@ ARTIFACTS_DIR = DATA_DIR / "artifacts"
 # DATA_UPLOAD_MAX_MEMORY_SIZE. A rating or a study is a few kB; 1 MiB leaves room for a
 # long clip list in a predict request.
 AVLABEL_API_MAX_BODY_BYTES = env_int("AVLABEL_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Imports through the pages and the API (README, "Importing through the pages and the API").
+# An upload request (an import file, a batch of media files, one chunk of a large one) is
+# refused past AVLABEL_UPLOAD_MAX_BYTES with 413; a media file sent in chunks may grow to
+# AVLABEL_UPLOAD_MAX_FILE_BYTES; one request carries at most AVLABEL_UPLOAD_MAX_FILES files.
+AVLABEL_UPLOAD_MAX_BYTES = env_int("AVLABEL_UPLOAD_MAX_BYTES", 256 * 1024 * 1024, minimum=1024)
+AVLABEL_UPLOAD_MAX_FILE_BYTES = env_int("AVLABEL_UPLOAD_MAX_FILE_BYTES", 8 * 1024**3, minimum=1024)
+AVLABEL_UPLOAD_MAX_FILES = env_int("AVLABEL_UPLOAD_MAX_FILES", 100, minimum=1)
+DATA_UPLOAD_MAX_NUMBER_FILES = AVLABEL_UPLOAD_MAX_FILES
+# Server folders a researcher may name as a dataset's media folder (comma-separated, absolute;
+# none: only uploaded media). A folder elsewhere, or one a link leads out of them, is refused.
+AVLABEL_MEDIA_IMPORT_ROOTS = env_folders("AVLABEL_MEDIA_IMPORT_ROOTS")
+# Uploaded import files and partly uploaded media (under the data folder, shared by the web
+# and worker hosts); uploaded media go to MEDIA_ROOT/uploads/dataset-<id>.
+AVLABEL_IMPORT_DIR = DATA_DIR / "imports"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "annotator.authentication.ExpiringTokenAuthentication",
@@ -178,6 +201,9 @@ SPECTACULAR_SETTINGS = {
         "ModelRunKindEnum": "modelzoo.models.ModelRun.Kind",
         "TableColumnKindEnum": "evaluation.tables.COLUMN_KINDS",
         "MediaFlagEnum": "annotator.importers.probe.MEDIA_FLAG_CHOICES",
+        "ImportJobStatusEnum": "annotator.models.ImportJob.Status",
+        "ImportJobKindEnum": "annotator.models.ImportJob.Kind",
+        "MediaFileStatusEnum": "annotator.services.media_uploads.MEDIA_FILE_STATUSES",
     },
 }
 
@@ -203,6 +229,7 @@ CELERY_TASK_ROUTES = {
     "modelzoo.train": {"queue": "gpu"},
     "modelzoo.predict": {"queue": "gpu"},
     "modelzoo.predict_chunk": {"queue": "gpu"},
+    "annotator.import_run": {"queue": "default"},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

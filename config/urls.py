@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("annotator.api_urls")),
     path("api/modelzoo/", include("modelzoo.api_urls")),
     path("api/evaluation/", include("evaluation.api_urls")),
+    path("ml-backend/", include("modelzoo.ml_backend.urls")),  # Label Studio's contract, not the API
     path("", include("annotator.urls")),
     path("runs/", include("modelzoo.urls")),
     path("evaluation/", include("evaluation.urls")),

@@ -11,6 +11,11 @@ urlpatterns = [
     path("studies/<id:study_id>/tables/<slug:key>.<slug:fmt>", studies.StudyTableApi.as_view(), name="study-table"),
     path("studies/<id:study_id>/plots/<slug:key>.<slug:fmt>", studies.StudyPlotApi.as_view(), name="study-plot"),
     path("studies/<id:study_id>/dataset.<slug:fmt>", studies.StudyDatasetApi.as_view(), name="study-dataset"),
+    path(
+        "studies/<id:study_id>/label-studio/<slug:part>",
+        studies.StudyLabelStudioApi.as_view(),
+        name="study-label-studio",
+    ),
     path("runs/", runs.RunListApi.as_view(), name="run-list"),
     path("runs/compare/", runs.RunsCompareApi.as_view(), name="run-compare"),
     path("runs/<id:run_id>/", runs.RunEvaluationApi.as_view(), name="run-detail"),

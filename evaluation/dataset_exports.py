@@ -1,16 +1,17 @@
-"""The multi-labelled dataset of a study, and the retargeted sub-datasets of a predict run,
-in every export format (the files are written by evaluation.exporters and
-evaluation.dataset_files)."""
+"""The multi-labelled dataset of a study (also as Label Studio tasks), and the retargeted
+sub-datasets of a predict run, in every export format (the files are written by
+evaluation.exporters, evaluation.dataset_files and evaluation.label_studio)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from annotator import selectors as annotator_selectors
 from config.errors import ApplicationError
-from evaluation import dataset_files, exporters, metrics, selectors
+from evaluation import dataset_files, exporters, label_studio, metrics, selectors
 from modelzoo.models import ModelRun
 
 if TYPE_CHECKING:
@@ -97,6 +98,25 @@ def _card_facts(*, study: Study, data: selectors.StudyData, licence: str) -> dat
         modality_agreement=float(np.nanmean(modality)) if np.isfinite(modality).any() else float("nan"),
         licence=licence,
     )
+
+
+LABEL_STUDIO_FILES = {"tasks": "json", "config": "xml"}
+
+
+def study_label_studio_export(*, study: Study, part: str, media_url: Callable[[int], str]) -> str:
+    """The study as Label Studio tasks (`part` "tasks", JSON; `media_url(study_clip_id)` the
+    absolute URL of a clip's video) or their labelling config ("config", XML)."""
+    if part not in LABEL_STUDIO_FILES:
+        raise ApplicationError(f"Unknown Label Studio file {part!r}; use {', '.join(LABEL_STUDIO_FILES)}.")
+    names, clips = annotator_selectors.study_label_studio_rows(study=study)
+    if part == "config":
+        return label_studio.label_studio_config(names)
+    tasks = label_studio.label_studio_tasks(clips, model_version=study.proposal_set.name, media_url=media_url)
+    return label_studio.label_studio_json(tasks)
+
+
+def label_studio_filename(study_pk: int, part: str) -> str:
+    return f"study-{study_pk}-label-studio-{part}.{LABEL_STUDIO_FILES[part]}"
 
 
 def run_retarget_export(*, run: ModelRun, target: str, fmt: str) -> str:

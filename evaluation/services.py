@@ -20,6 +20,7 @@ from evaluation import exporters, plots, selectors, tables
 from evaluation.dataset_exports import predict_runs_check
 from evaluation.dataset_exports import run_retarget_export as run_retarget_export  # callers use services.*
 from evaluation.dataset_exports import study_dataset_export as study_dataset_export
+from evaluation.dataset_exports import study_label_studio_export as study_label_studio_export
 from evaluation.models import EvaluationReport
 from evaluation.tables import Table
 from modelzoo import selectors as modelzoo_selectors

@@ -23,6 +23,11 @@ urlpatterns = [
     path("", views.IndexView.as_view(), name="index"),
     *_target_routes("studies/<id:study_id>/", "study", "study"),
     path("studies/<id:study_id>/dataset.<slug:fmt>", views.StudyDatasetView.as_view(), name="study-dataset"),
+    path(
+        "studies/<id:study_id>/label-studio/<slug:part>",
+        views.StudyLabelStudioView.as_view(),
+        name="study-label-studio",
+    ),
     *_target_routes("runs/compare/", "compare", "compare"),
     *_target_routes("runs/<id:run_id>/", "run", "run"),
     path(

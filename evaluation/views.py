@@ -17,7 +17,8 @@ from django.views.generic import TemplateView
 from annotator import selectors as annotator_selectors
 from annotator.roles import ResearcherRequiredMixin
 from config.errors import ApplicationError, NotFoundError
-from evaluation import exporters, plots, selectors, services
+from evaluation import dataset_exports, exporters, label_studio, plots, selectors, services
+from evaluation.apis.files import media_urls
 from evaluation.models import EvaluationReport
 
 TABLE_FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "md": "Markdown", "tex": "LaTeX"}
@@ -196,6 +197,20 @@ class StudyDatasetView(TargetMixin, View):
         return _download(
             body, exporters.STUDY_DATASET_FORMATS[fmt], exporters.study_dataset_filename(target.study.pk, fmt)
         )
+
+
+class StudyLabelStudioView(TargetMixin, View):
+    """The study's Label Studio tasks (JSON) or labelling config (XML), as a download."""
+
+    target_kind = "study"
+
+    def get(self, request: HttpRequest, part: str, **kwargs) -> HttpResponse:
+        if part not in dataset_exports.LABEL_STUDIO_FILES:
+            raise Http404(f"No Label Studio file {part}")
+        target = self.get_target()
+        body = services.study_label_studio_export(study=target.study, part=part, media_url=media_urls(request))
+        content_type = label_studio.FORMATS[dataset_exports.LABEL_STUDIO_FILES[part]]
+        return _download(body, content_type, dataset_exports.label_studio_filename(target.study.pk, part))
 
 
 class RunRetargetView(TargetMixin, View):

@@ -15,38 +15,19 @@ bounded number of times; any other failure marks the run failed through
 
 from __future__ import annotations
 
-import logging
-
 from celery import group, shared_task
-from celery.contrib.django.task import DjangoTask
-from django.db import InterfaceError, OperationalError
 
+from config.job_tasks import RecordedJobTask
 from modelzoo import services
 
-logger = logging.getLogger(__name__)
 
-RETRYABLE_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
-
-
-class ModelRunTask(DjangoTask):
+class ModelRunTask(RecordedJobTask):
     """Tasks whose first argument is a ModelRun id."""
 
-    acks_late = True
-    reject_on_worker_lost = True
-    autoretry_for = RETRYABLE_ERRORS
-    max_retries = 3
-    retry_backoff = 5
-    retry_backoff_max = 120
-    retry_jitter = True
+    id_argument = "run_id"
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        run_id = args[0] if args else kwargs.get("run_id")
-        if run_id is None:
-            return
-        try:
-            services.model_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}\n\n{einfo}")
-        except Exception:  # the database itself may be what failed; the worker log keeps the error
-            logger.exception("run %s: could not record the failure of task %s", run_id, task_id)
+    def record_failure(self, row_id: int, exc: BaseException, einfo) -> None:
+        services.model_run_fail(run_id=row_id, error=f"{type(exc).__name__}: {exc}\n\n{einfo}")
 
 
 @shared_task(name="modelzoo.train", base=ModelRunTask, bind=True)

@@ -10,6 +10,26 @@ from annotator.apis.catalog import (
     DatasetShareApi,
     ProposalSetListApi,
 )
+from annotator.apis.imports import (
+    ClipsImportApi,
+    ClipsImportInputSerializer,
+    DatasetCreateApi,
+    GoldImportApi,
+    GoldImportInputSerializer,
+    ImportJobDetailApi,
+    ImportJobErrorsApi,
+    ImportJobListApi,
+    LabelStudioImportApi,
+    LabelStudioImportInputSerializer,
+    MediaChunkUploadApi,
+    MediaImportApi,
+    MediaImportInputSerializer,
+    MediaUploadApi,
+    ProposalsImportApi,
+    ProposalsImportInputSerializer,
+    TaxonomyImportApi,
+    TaxonomyListApi,
+)
 from annotator.apis.queue import (
     ClipPayloadSerializer,
     RaterProgressApi,
@@ -38,4 +58,8 @@ __all__ = [
     "RaterProgressApi", "RaterStudyListApi", "RatingSubmitApi", "ReservationReleaseApi", "StudyClipDetailApi",
     "StudyClipNextApi", "StudyCloseApi", "StudyCreateApi", "StudyCreateInputSerializer", "StudyDetailApi",
     "StudyJudgmentListApi", "StudyListApi", "StudyOutputSerializer", "StudyProgressApi", "StudyRatersAddApi",
+    "ClipsImportApi", "ClipsImportInputSerializer", "DatasetCreateApi", "GoldImportApi", "GoldImportInputSerializer",
+    "ImportJobDetailApi", "ImportJobErrorsApi", "ImportJobListApi", "MediaChunkUploadApi", "MediaImportApi",
+    "MediaImportInputSerializer", "MediaUploadApi", "ProposalsImportApi", "ProposalsImportInputSerializer",
+    "TaxonomyImportApi", "TaxonomyListApi", "LabelStudioImportApi", "LabelStudioImportInputSerializer",
 ]  # fmt: skip

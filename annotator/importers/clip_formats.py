@@ -119,11 +119,12 @@ def clip_rows_vggsound_test(text: str, *, default_split: str = "test") -> Iterat
             yield RowError(line, f"expected 2 columns (file name,label), got {len(fields)}")
             continue
         filename, label = (value.strip() for value in fields)
-        clip_id = _strip_media_suffix(filename)
-        youtube_id, sep, digits = clip_id.rpartition("_")
-        if not sep or not youtube_id or not digits.isdigit():
+        clip_id = media_suffix_strip(filename)
+        parts = vggsound_id_parts(clip_id)
+        if parts is None:
             yield RowError(line, f"file name {filename!r} is not <youtube_id>_<start>.mp4")
             continue
+        youtube_id, start = parts
         if not label:
             yield RowError(line, "empty label")
             continue
@@ -132,7 +133,7 @@ def clip_rows_vggsound_test(text: str, *, default_split: str = "test") -> Iterat
             clip_id=clip_id,
             labels=(label,),
             youtube_id=youtube_id,
-            start_seconds=int(digits),
+            start_seconds=start,
             split=default_split,
         )
 
@@ -265,7 +266,15 @@ def _llp_start(filename: str) -> float | None:
     return _seconds(parts[1]) if len(parts) == 3 else None
 
 
-def _strip_media_suffix(filename: str) -> str:
+def vggsound_id_parts(clip_id: str) -> tuple[str, int] | None:
+    """(youtube_id, start) of a VGGSound clip id `<youtube_id>_<start>`, or None for another shape."""
+    youtube_id, sep, digits = clip_id.rpartition("_")
+    if not sep or not youtube_id or not digits.isascii() or not digits.isdigit():
+        return None
+    return youtube_id, int(digits)
+
+
+def media_suffix_strip(filename: str) -> str:
     lowered = filename.lower()
     for suffix in MEDIA_SUFFIXES:
         if lowered.endswith(suffix):

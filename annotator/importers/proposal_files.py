@@ -83,7 +83,7 @@ def proposal_rows_json(text: str) -> ParsedRows:
     proposals: list[ProposalRow] = []
     evidence: list[EvidenceRow] = []
     errors: list[RowError] = []
-    for line, item in _json_list_items(text):
+    for line, item in json_list_items(text):
         if not isinstance(item, dict) or not isinstance(item.get("clip_id"), str) or not item["clip_id"]:
             errors.append(RowError(line, "an item must be an object with a non-empty string clip_id"))
             continue
@@ -152,13 +152,13 @@ def _score(raw: str) -> float | None | str:
     return value if math.isfinite(value) else f"score {raw!r} is not a finite number"
 
 
-def _json_list_items(text: str) -> Iterator[tuple[int, object]]:
+def json_list_items(text: str, *, what: str = "a JSON proposal file") -> Iterator[tuple[int, object]]:
     """The items of a top-level JSON list, each with the line it starts on. Invalid JSON
     makes the whole file unusable (ImportInputError with the line and column)."""
     decoder = json.JSONDecoder()
     pos = _SPACE.match(text).end()
     if not text.startswith("[", pos):
-        raise ImportInputError("a JSON proposal file holds a list: [{...}, ...]")
+        raise ImportInputError(f"{what} holds a list: [{{...}}, ...]")
     line, counted = 1, 0
     pos = _SPACE.match(text, pos + 1).end()
     if text.startswith("]", pos):
@@ -171,6 +171,8 @@ def _json_list_items(text: str) -> Iterator[tuple[int, object]]:
                 item, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
                 raise ImportInputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+            except RecursionError:
+                raise ImportInputError(f"invalid JSON at line {line}: nested too deeply") from None
             yield line, item
             pos = _SPACE.match(text, pos).end()
             if text.startswith(",", pos):

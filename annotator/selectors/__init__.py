@@ -10,6 +10,8 @@ One module per concern; every public name is re-exported here, so callers write
 - queue: the rater hot path (token, queue state, open clips, locks, a clip's load)
 - payloads: what a rater sees (the allow-list of a clip's and a rating's fields)
 - progress: how far a study is, for its rater and its researcher; judgment rows
+- imports: the import jobs a researcher started; the taxonomies to build datasets on
+- label_studio: a study's clips, proposals and ratings as a Label Studio export needs them
 """
 
 from annotator.catalog import dataset_get as dataset_get_by_name
@@ -37,6 +39,14 @@ from annotator.selectors.clip_labels import (
     study_clip_labels,
     study_clip_votes,
 )
+from annotator.selectors.imports import (
+    datasets_owned,
+    import_job_errors,
+    import_job_for_researcher,
+    import_jobs_for_researcher,
+    taxonomy_list,
+)
+from annotator.selectors.label_studio import LabelStudioClip, LabelStudioRating, study_label_studio_rows
 from annotator.selectors.payloads import rating_payload, study_clip_media_url, study_clip_payload
 from annotator.selectors.progress import rater_progress, study_gold_truth, study_judgments, study_progress
 from annotator.selectors.queue import (
@@ -72,6 +82,14 @@ from annotator.selectors.training_reads import (
 )
 
 __all__ = [
+    "LabelStudioClip",
+    "LabelStudioRating",
+    "study_label_studio_rows",
+    "datasets_owned",
+    "import_job_errors",
+    "import_job_for_researcher",
+    "import_jobs_for_researcher",
+    "taxonomy_list",
     "ClipLoad",
     "ShownLabel",
     "clip_gold_truth",

@@ -10,6 +10,9 @@ One module per concern; every service is re-exported here, so callers write
   'settled' queue (when a label and a clip's label set are decided)
 - gold: known truth per label (a gold file, or an earlier study's consensus)
 - sharing: a dataset's owner and the researchers it is shared with
+- imports: creating datasets and the import jobs the pages and the API start, Label Studio
+  exports among them (run by the
+  `annotator.import_run` task); media_uploads: uploaded media files, whole or in chunks
 
 `next` and `submit` run on every rater click: their statements are few and none grows with
 the study's size.
@@ -17,6 +20,25 @@ the study's size.
 
 from annotator.importers.gold import gold_labels_import, gold_promote_from_study
 from annotator.services.answers import ANSWERS, MAX_ADDED, MAX_ANSWERS, MODALITIES
+from annotator.services.imports import (
+    clips_import_start,
+    dataset_create,
+    gold_import_start,
+    import_job_fail,
+    import_job_run,
+    label_studio_import_start,
+    media_folder_resolve,
+    media_import_start,
+    proposals_import_start,
+    taxonomy_import_start,
+)
+from annotator.services.media_uploads import (
+    MediaFileResult,
+    media_chunk_received,
+    media_chunk_store,
+    media_files_store,
+    media_upload_folder,
+)
 from annotator.services.queue import (
     CANDIDATES_PER_PASS,
     QUEUE_PASSES,
@@ -31,6 +53,21 @@ from annotator.services.sharing import dataset_claim, dataset_owner_set, dataset
 from annotator.services.studies import study_add_raters, study_close, study_create
 
 __all__ = [
+    "MediaFileResult",
+    "clips_import_start",
+    "dataset_create",
+    "gold_import_start",
+    "import_job_fail",
+    "import_job_run",
+    "label_studio_import_start",
+    "media_chunk_received",
+    "media_chunk_store",
+    "media_files_store",
+    "media_folder_resolve",
+    "media_import_start",
+    "media_upload_folder",
+    "proposals_import_start",
+    "taxonomy_import_start",
     "ANSWERS",
     "CANDIDATES_PER_PASS",
     "MAX_ADDED",

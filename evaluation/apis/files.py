@@ -1,8 +1,11 @@
 """Downloads the study, run and report APIs share: tables and plots of an evaluation as files."""
 
+from collections.abc import Callable
+
 from django.http import HttpResponse
 from rest_framework.negotiation import BaseContentNegotiation
 
+from annotator import selectors as annotator_selectors
 from config.api import ResearcherApi
 from config.errors import NotFoundError
 from evaluation import exporters, plots, services
@@ -27,6 +30,13 @@ def file_response(body: str | bytes, content_type: str, filename: str, *, attach
     if attachment:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def media_urls(request) -> Callable[[int], str]:
+    """study clip id -> the absolute URL of its media route, as this request reached the site."""
+    return lambda study_clip_id: request.build_absolute_uri(
+        annotator_selectors.study_clip_media_url(study_clip_id=study_clip_id)
+    )
 
 
 def computed(current: services.Current) -> services.Evaluation:

@@ -1,5 +1,7 @@
-"""A study's evaluation: its tables, plots and multi-labelled dataset."""
+"""A study's evaluation: its tables, plots and multi-labelled dataset, and the study as a
+Label Studio project."""
 
+from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -9,8 +11,8 @@ from annotator import selectors as annotator_selectors
 from annotator.models import Study
 from config.api import ResearcherApi, ResearcherListApi, error_response
 from config.errors import NotFoundError
-from evaluation import dataset_files, exporters, services
-from evaluation.apis.files import FileApi, computed, file_response, plot_file, table_file
+from evaluation import dataset_exports, dataset_files, exporters, label_studio, services
+from evaluation.apis.files import FileApi, computed, file_response, media_urls, plot_file, table_file
 from evaluation.apis.schema import (
     NOT_FOUND,
     EvaluationOutputSerializer,
@@ -101,3 +103,30 @@ class StudyDatasetApi(FileApi):
             licence=request.query_params.get("licence", "unknown"),
         )
         return file_response(body, exporters.dataset_content_type(fmt), exporters.study_dataset_filename(study.pk, fmt))
+
+
+class StudyLabelStudioApi(FileApi):
+    """The study as a Label Studio project: `tasks` (the JSON Label Studio imports: clips with
+    their media URLs, predictions from the proposal set, annotations from the ratings) or
+    `config` (its labelling config, XML)."""
+
+    @file_schema(
+        "evaluation_studies_label_studio_retrieve",
+        label_studio.FORMATS.values(),
+        "Label Studio tasks (JSON) or labelling config (XML).",
+        json_body=build_array_type(build_basic_type(OpenApiTypes.OBJECT)),
+        parameters=[
+            OpenApiParameter(
+                "part", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(dataset_exports.LABEL_STUDIO_FILES)
+            )
+        ],
+    )
+    def get(self, request, study_id: int, part: str):
+        study = annotator_selectors.study_for_researcher(user=request.user, study_id=study_id)
+        if part not in dataset_exports.LABEL_STUDIO_FILES:
+            raise NotFoundError(f"No Label Studio file {part!r}; use {', '.join(dataset_exports.LABEL_STUDIO_FILES)}.")
+        body = services.study_label_studio_export(study=study, part=part, media_url=media_urls(request))
+        fmt = dataset_exports.LABEL_STUDIO_FILES[part]
+        return file_response(
+            body, f"{label_studio.FORMATS[fmt]}; charset=utf-8", dataset_exports.label_studio_filename(study.pk, part)
+        )

@@ -90,7 +90,7 @@ def model_run_start_training(
     _check_config(config_name)
     if epochs < 1 or batch_size < 1 or not learning_rate > 0:
         raise ApplicationError("epochs and batch size must be at least 1 and the learning rate positive")
-    if vision_weights and not Path(vision_weights).is_file():
+    if vision_weights and not _is_file(vision_weights):
         raise ApplicationError(f"vision weights file {vision_weights} does not exist")
     items_total = selectors.dataset_clip_count(dataset=dataset, split=split, labelled_only=True)
     if not items_total:
@@ -188,3 +188,11 @@ def model_run_start_prediction(
             tasks.model_run_predict.delay_on_commit(run.pk)
     logger.info("queued prediction run %s from run %s on %s", run.pk, source_run.pk, dataset.name)
     return run
+
+
+def _is_file(path: str) -> bool:
+    """False, not an OSError, for a name the filesystem refuses (too long, a NUL byte)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False

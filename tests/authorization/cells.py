@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from tests.authorization.world import ROLES, AuthWorld
+from tests.authorization.world import NAMES, ROLES, AuthWorld
 from tests.factories import PASSWORD
 
 LOGIN, ADMIN_LOGIN, REDIRECT = "login", "admin-login", "redirect"
@@ -87,6 +87,8 @@ QUEUED_RUN = lambda w: w.queued_run.pk  # noqa: E731
 REPORT = lambda w: w.report.pk  # noqa: E731
 COMPARE = lambda w: f"ids={w.compare_ids}"  # noqa: E731
 STUDY_NAME = lambda w: w.study.name  # noqa: E731
+IMPORT_JOB = lambda w: w.import_job.pk  # noqa: E731
+TRAIN_RUN = lambda w: w.train_run.pk  # noqa: E731
 
 
 def credentials_body(w: AuthWorld, role: str) -> dict:
@@ -129,3 +131,37 @@ def train_form_body(w: AuthWorld, role: str) -> dict:
 
 def share_body(w: AuthWorld, role: str) -> dict:
     return {"researchers": ["matrix-other-researcher"]}
+
+
+def new_dataset_body(w: AuthWorld, role: str) -> dict:
+    return {"name": "Matrix new dataset", "taxonomy": w.dataset.taxonomy_id}
+
+
+def new_dataset_form_body(w: AuthWorld, role: str) -> dict:
+    return {"action": "dataset", **new_dataset_body(w, role)}
+
+
+def clips_form_body(w: AuthWorld, role: str) -> dict:
+    """A clip-list form without its file: the owner's is refused (400), another's dataset is not found."""
+    return {"action": "clips", "format": "generic"}
+
+
+ML_BACKEND_CONFIG = (
+    '<View><Video name="video" value="$video"/><Choices name="labels" toName="video" choice="multiple">'
+    + "".join(f'<Choice value="{name}"/>' for name in NAMES)
+    + "</Choices></View>"
+)
+
+
+def ml_backend_setup_body(w: AuthWorld, role: str) -> dict:
+    return {"project": "1.1000000000", "schema": ML_BACKEND_CONFIG, "hostname": "http://localhost:8080"}
+
+
+def ml_backend_predict_body(w: AuthWorld, role: str) -> dict:
+    """A task naming no clip of the run's dataset: answered without reading the checkpoint."""
+    task = {"id": 1, "data": {"video": "/data/upload/1/0a1b2c3d-not-a-clip.mp4"}}
+    return {"tasks": [task], "project": "1.1000000000", "label_config": ML_BACKEND_CONFIG, "params": {}}
+
+
+def ml_backend_webhook_body(w: AuthWorld, role: str) -> dict:
+    return {"action": "ANNOTATION_CREATED", "project": {"id": 1, "label_config": ML_BACKEND_CONFIG}}

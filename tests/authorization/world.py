@@ -17,6 +17,7 @@ from annotator import services
 from annotator.models import ClipEvidence, Study, StudyClip
 from evaluation.models import EvaluationReport
 from modelzoo.models import ModelRun
+from tests.annotator.imports import ImportJob, matrix_import_job
 from tests.builders import MediaClip, build_media_world, make_study, rate
 from tests.evaluation.builders import build_runs, build_study
 from tests.factories import make_rater, make_researcher, make_user
@@ -39,6 +40,7 @@ class AuthWorld:
     train_run: ModelRun  # succeeded, with a checkpoint file: what a predict run starts from
     queued_run: ModelRun
     report: EvaluationReport
+    import_job: ImportJob  # a finished clip-list import of the owner's dataset
 
     @property
     def dataset(self):
@@ -131,4 +133,5 @@ def build_auth_world(*, media_root: Path, artifacts: Path) -> AuthWorld:
         train_run=train_run,
         queued_run=queued_run,
         report=report,
+        import_job=matrix_import_job(dataset=world.dataset, owner=owner),
     )

@@ -1,6 +1,7 @@
 """Write the multi-labelled dataset of a study, or a retargeted sub-dataset of a predict run."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -9,11 +10,13 @@ from annotator import selectors as annotator_selectors
 from config.errors import ApplicationError, NotFoundError
 from evaluation import exporters, selectors, services
 
+LABEL_STUDIO_FORMATS = {"label-studio": "tasks", "label-studio-config": "config"}
+
 
 class Command(BaseCommand):
     help = (
         "Export a study's consensus labels (--study) or the clips of one event type or modality "
-        "of an event-head predict run (--run with --target) as CSV or JSON."
+        "of an event-head predict run (--run with --target) as CSV or JSON; a study also as Label Studio tasks."
     )
 
     def add_arguments(self, parser):
@@ -26,9 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="File to write.")
         parser.add_argument(
             "--format",
-            choices=list(exporters.STUDY_DATASET_FORMATS),
+            choices=[*exporters.STUDY_DATASET_FORMATS, *LABEL_STUDIO_FORMATS],
             default="csv",
-            help="csv or json; with --study also jsonl, parquet and hf (a zipped Hugging Face folder).",
+            help="csv or json; with --study also jsonl, parquet, hf (a zipped Hugging Face folder), "
+            "label-studio (tasks JSON) and label-studio-config (its labelling config XML).",
+        )
+        parser.add_argument(
+            "--base-url",
+            help="With --format label-studio: the site's address the tasks' media URLs start with, "
+            "e.g. https://avlabel.example.org",
         )
         parser.add_argument("--licence", default="unknown", help="Licence id the hf dataset card declares.")
         parser.add_argument("--all", action="store_true", help="List rejected labels too (with --study).")
@@ -43,9 +52,12 @@ class Command(BaseCommand):
                     except NotFoundError:
                         raise CommandError(f"Study {options['study']} not found.") from None
                     bar.update(1)
-                    body = services.study_dataset_export(
-                        study=study, fmt=fmt, include_rejected=options["all"], licence=options["licence"]
-                    )
+                    if fmt in LABEL_STUDIO_FORMATS:
+                        body = self._label_studio(study, fmt, options["base_url"])
+                    else:
+                        body = services.study_dataset_export(
+                            study=study, fmt=fmt, include_rejected=options["all"], licence=options["licence"]
+                        )
                 else:
                     if not options["target"]:
                         raise CommandError("--run needs --target (e.g. audio-visual, visual-only, instant).")
@@ -62,3 +74,16 @@ class Command(BaseCommand):
             out.write_bytes(data)
             bar.update(1)
         self.stdout.write(f"wrote {out} ({len(data)} bytes)")
+
+    def _label_studio(self, study, fmt: str, base_url: str | None) -> str:
+        part = LABEL_STUDIO_FORMATS[fmt]
+        if part == "tasks" and not base_url:
+            raise CommandError("--format label-studio needs --base-url (the media URLs are absolute).")
+        if part == "tasks" and urlsplit(base_url).scheme not in ("http", "https"):
+            raise CommandError(f"--base-url {base_url!r} is not an http(s) address.")
+        root = (base_url or "").rstrip("/")
+
+        def media_url(study_clip_id: int) -> str:
+            return root + annotator_selectors.study_clip_media_url(study_clip_id=study_clip_id)
+
+        return services.study_label_studio_export(study=study, part=part, media_url=media_url)
