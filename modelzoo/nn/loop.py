@@ -48,11 +48,13 @@ def train_one_epoch(
     device: torch.device,
     on_step: Callable[[int, float], None] | None = None,
     should_stop: StopCallback | None = None,
+    lr_at_step: Callable[[int], float] | None = None,
 ) -> EpochStats:
     """One pass over ``loader`` (of ``ClipBatch``) with the summed multi-head loss.
 
     ``on_step(step, running mean loss)`` after every step; ``should_stop`` is asked after every
-    step, and a True ends the pass there (``stopped``).
+    step, and a True ends the pass there (``stopped``). ``lr_at_step(step)``, where given, sets
+    the learning rate of the step (counted from 1 within this pass) before it is taken.
     """
     model.train()
     channels_last = device.type == "cuda"
@@ -67,6 +69,9 @@ def train_one_epoch(
             loss = multi_head_loss(logits, labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if lr_at_step is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr_at_step(steps)
             optimizer.step()
             value = float(loss.detach())
             if not math.isfinite(value):

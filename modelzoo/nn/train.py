@@ -133,7 +133,15 @@ def fit(
                     StepProgress(epoch=epoch, epochs=epochs, step=step, steps=steps, fraction=fraction, loss=loss)
                 )
 
-        stats = train_one_epoch(model, loader, optimizer, device=device, on_step=on_step, should_stop=should_stop)
+        stats = train_one_epoch(
+            model,
+            loader,
+            optimizer,
+            device=device,
+            on_step=on_step,
+            should_stop=should_stop,
+            lr_at_step=lambda step, epoch=epoch: cosine_lr(config.lr, (epoch - 1) * steps + step, epochs * steps),
+        )
         if stats.stopped:
             logger.info("%s stopped during epoch %d", config.model_kind, epoch)
             return FitResult(checkpoint_path=done_path, metrics_per_epoch=metrics, stopped=True)
@@ -167,6 +175,14 @@ def fit(
                 )
             )
     return FitResult(checkpoint_path=done_path, metrics_per_epoch=metrics)
+
+
+def cosine_lr(base: float, step: int, total: int) -> float:
+    """The learning rate of step ``step`` of ``total`` (from 1): a half cosine from ``base`` down
+    to 0. The last epochs take small steps, so the weights stored and served are not those of one
+    late large update (at a constant rate the demo's last epoch could lose half its accuracy).
+    A function of the step alone, so a resumed run continues the same schedule."""
+    return base * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / max(total, 1)))
 
 
 def _check_labels(items: Items, num_classes: int, what: str) -> None:

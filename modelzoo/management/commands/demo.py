@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 from tqdm import tqdm
 
 from modelzoo import demo
@@ -67,12 +68,32 @@ class Command(BaseCommand):
 
         training = demo.demo_training_run(dataset=dataset, plan=plan, owner=owner)
         training = self._follow(training, "training the tiny event-head model")
+        self._report_validation(training)
         prediction = demo.demo_prediction_run(source_run=training, owner=owner)
         prediction = self._follow(prediction, "proposing labels")
         if prediction.proposal_set is None:
             raise CommandError(f"run {prediction.pk} stored no proposals: {prediction.progress_message}")
         study = demo.demo_study_ensure(dataset=dataset, proposal_set=prediction.proposal_set, plan=plan)
         self.stdout.write(f"study '{study.name}': {study.study_clips.count()} clips")
+
+        # The baselines queue behind each other on the worker; each then predicts the held-out split.
+        baselines = [
+            demo.demo_training_run(dataset=dataset, plan=plan, owner=owner, model_kind=kind)
+            for kind in demo.BASELINE_KINDS
+        ]
+        held_out = []
+        for run in [training, *baselines]:
+            run = self._follow(run, f"training the {run.get_model_kind_display()} baseline")
+            if run.pk != training.pk:
+                self._report_validation(run)
+            held_out.append(demo.demo_prediction_run(source_run=run, owner=owner, split=demo.HELD_OUT_SPLIT))
+        held_out = [self._follow(run, f"predicting the {demo.HELD_OUT_SPLIT} split") for run in held_out]
+        self.dashboard_path = reverse("evaluation:run", kwargs={"run_id": held_out[0].pk})
+
+    def _report_validation(self, run: ModelRun) -> None:
+        accuracy = demo.validation_vote_accuracy(run)
+        if accuracy is not None:
+            self.stdout.write(f"{run.get_model_kind_display()}: validation vote accuracy {accuracy:.2f}")
 
     def _serve(self, host: str, port: int) -> None:
         command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}"]
@@ -84,6 +105,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\navlabel is serving at http://{host}:{port}/ ({seconds:.0f} s)"))
         for account in self.accounts:
             self.stdout.write(f"  {account.role:<10} {account.username:<11} password {account.password}")
+        self.stdout.write(f"Tables 1 and 2 (held-out clips): http://{host}:{port}{self.dashboard_path}")
         self.stdout.write("Press Ctrl-C to stop the server and the worker.")
         while all(process.poll() is None for process in self.children):
             time.sleep(0.5)

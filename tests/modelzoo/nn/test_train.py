@@ -12,7 +12,7 @@ from modelzoo.nn.config import TrainConfig, get_config
 from modelzoo.nn.events import EpochEnd, StepProgress, TrainEvent
 from modelzoo.nn.infer import predict
 from modelzoo.nn.model import HEAD_NAMES
-from modelzoo.nn.train import fit, train_recipe
+from modelzoo.nn.train import cosine_lr, fit, train_recipe
 
 from .conftest import clicks, tone, write_clip
 
@@ -75,6 +75,8 @@ def test_fit_checkpoints_each_epoch_stops_on_request_and_resumes_at_epoch_two(cl
     assert saved["epoch"] == 1 and saved["model_kind"] == "event_heads"
     assert set(saved) >= {"model", "optimizer", "config", "train_config", "num_classes", "metrics"}
     assert TrainConfig.from_dict(saved["train_config"]) == config
+    # 2 steps an epoch, 4 in all: the schedule is at step 2 of 4 when epoch one is saved
+    assert saved["optimizer"]["param_groups"][0]["lr"] == pytest.approx(cosine_lr(1e-3, 2, 4))
     epoch_one = [e for e in events if e.epoch == 1]
     assert [e.step for e in epoch_one if isinstance(e, StepProgress)] == [1, 2]
     assert isinstance(epoch_one[-1], EpochEnd) and epoch_one[-1].fraction == pytest.approx(0.5)
@@ -86,7 +88,9 @@ def test_fit_checkpoints_each_epoch_stops_on_request_and_resumes_at_epoch_two(cl
     assert {e.epoch for e in resumed_events} == {2}
     assert [row["epoch"] for row in second.metrics_per_epoch] == [1, 2]
     assert resumed_events[-1].fraction == pytest.approx(1.0)
-    assert load_checkpoint(second.checkpoint_path)["epoch"] == 2
+    resumed = load_checkpoint(second.checkpoint_path)
+    assert resumed["epoch"] == 2
+    assert resumed["optimizer"]["param_groups"][0]["lr"] == pytest.approx(cosine_lr(1e-3, 4, 4))
     for row in second.metrics_per_epoch:
         assert np.isfinite(row["train_loss"])
 
@@ -172,6 +176,14 @@ def test_recipe_stage_three_starts_from_the_trained_trunks(clips, feature_cache,
     assert {k.split(".")[0] for k in init} == {"audio_backbone", "video_backbone"}
     assert torch.equal(init["audio_backbone.fc7.0.weight"], audio_state["audio_backbone.fc7.0.weight"])
     assert torch.equal(init["video_backbone.layer3.0.weight"], video_state["video_backbone.layer3.0.weight"])
+
+
+def test_the_learning_rate_decays_on_a_half_cosine_from_the_base_to_near_zero():
+    rates = [cosine_lr(3e-3, step, 100) for step in range(1, 101)]
+    assert rates[0] == 3e-3
+    assert rates[49] == pytest.approx(1.5e-3, rel=0.05)
+    assert all(later < earlier for earlier, later in zip(rates, rates[1:], strict=False))
+    assert 0 < rates[-1] < 1e-5
 
 
 def test_train_config_round_trips_through_a_plain_dict():
