@@ -10,6 +10,7 @@ The passes themselves (``train_one_epoch``, ``evaluate``) live in ``loop``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import time
@@ -140,7 +141,7 @@ def fit(
             device=device,
             on_step=on_step,
             should_stop=should_stop,
-            lr_at_step=lambda step, epoch=epoch: cosine_lr(config.lr, (epoch - 1) * steps + step, epochs * steps),
+            lr_at_step=functools.partial(_epoch_lr, config.lr, (epoch - 1) * steps, epochs * steps),
         )
         if stats.stopped:
             logger.info("%s stopped during epoch %d", config.model_kind, epoch)
@@ -175,6 +176,10 @@ def fit(
                 )
             )
     return FitResult(checkpoint_path=done_path, metrics_per_epoch=metrics)
+
+
+def _epoch_lr(base: float, steps_before: int, total: int, step: int) -> float:
+    return cosine_lr(base, steps_before + step, total)
 
 
 def cosine_lr(base: float, step: int, total: int) -> float:
