@@ -22,7 +22,9 @@ from tests.factories import make_rater, make_researcher
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SYNTHETIC = synthetic.SyntheticConfig(num_clips=24, num_classes=6, seed=11, size=48)
+# Eight classes: a clip shows at most five proposals (one per head) and a decoy, so every clip
+# has labels left for a rater to add, however well the one-epoch model learned.
+SYNTHETIC = synthetic.SyntheticConfig(num_clips=24, num_classes=8, seed=11, size=48)
 DATASET = "e2e-synthetic"
 PROPOSALS = "e2e tiny model proposals"
 STUDY = "End-to-end study"
