@@ -346,6 +346,10 @@ class Reservation(models.Model):
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reservations")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
+    # Held ahead: reserved while the rater works on another clip, so the page can preload it.
+    # It counts in the clip's load like any reservation; its clock starts again, once, when
+    # the rater moves on to it (services.prefetch). A database default: the queue inserts raw.
+    ahead = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["study_clip", "rater"], name="reservation_unique")]
@@ -447,3 +451,35 @@ class ImportJob(models.Model):
         if self.status == self.Status.DONE:
             return 1.0
         return min(1.0, self.progress_done / self.progress_total) if self.progress_total else 0.0
+
+
+class SpectrogramJob(models.Model):
+    """Precomputing the spectrogram strips of a study's clips when it is created, run by the
+    `annotator.spectrograms_prepare` task. The study is usable meanwhile: a clip not done yet
+    is analysed when its rater asks, as before."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="spectrogram_job")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0, help_text="Clips analysed or found in the cache.")
+    progress_total = models.PositiveIntegerField(default=0)
+    unreadable = models.PositiveIntegerField(default=0, help_text="Clips whose media could not be analysed.")
+    message = models.TextField(blank=True, help_text="The outcome, or why it failed.")
+    task_id = models.CharField(max_length=64, blank=True, help_text="Celery task that holds the job.")
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"spectrograms of study {self.study_id} ({self.status})"
+
+    @property
+    def percent(self) -> float:
+        if self.status == self.Status.DONE:
+            return 100.0
+        return round(100 * min(1.0, self.progress_done / self.progress_total), 1) if self.progress_total else 0.0

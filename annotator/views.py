@@ -19,6 +19,7 @@ from annotator.apis import StudyCreateInputSerializer
 from annotator.forms import StudyCreateForm
 from annotator.media_serving import MediaPathError, clip_heatmap_file, clip_media_file, ranged_file_response
 from annotator.roles import RaterRequiredMixin, ResearcherRequiredMixin
+from annotator.selectors.spectrogram_jobs import spectrogram_job_for_study
 from annotator.spectrogram import SpectrogramError, spectrogram_for_clip
 from config.errors import ApplicationError, NotFoundError
 
@@ -65,7 +66,11 @@ class RatePageView(RaterRequiredMixin, View):
     tie clips up): it shows the clip the rater holds a live reservation for, or, holding
     none, a page whose form asks for the next one (rater.js sends it at once), or the done
     page. POST reserves the next clip and answers 303 to the GET, renders the done page when
-    nothing is left, or sends the rater to their studies with the reason (closed, busy)."""
+    nothing is left, or sends the rater to their studies with the reason (closed, busy).
+
+    The page's script then switches from clip to clip in place (the clip held ahead, through
+    the queue API), naming the clip on show in the address (`?clip=`, which GET reads for
+    nothing: a reload shows the clip being rated); `?prefetch=0` keeps a page per clip."""
 
     def get(self, request: HttpRequest, study_id: int) -> HttpResponse:
         study = _queue_study(request, study_id)
@@ -78,19 +83,24 @@ class RatePageView(RaterRequiredMixin, View):
             messages.error(request, exc.message)
             return redirect("annotator:rater-home")
         progress = _with_percent(selectors.rater_progress(study=study, rater=request.user))
-        context = {"study": study, "progress": progress}
+        context = {
+            "study": study,
+            "progress": progress,
+            "rate_url": _rate_url(study_id=study.pk, prefetch=_prefetch_on(request)),
+        }
         if state.held_study_clip_id is None:
             template = "annotator/rate_start.html" if progress["available"] else "annotator/rate_done.html"
             return render(request, template, context)
         study_clip = selectors.study_clip_get(study_clip_id=state.held_study_clip_id, related=("clip",))
         study_clip.study = study
         payload = selectors.study_clip_payload(study_clip=study_clip)
-        context["page"] = rater_page_config(study=study, payload=payload)
+        context["page"] = rater_page_config(study=study, payload=payload, prefetch=_prefetch_on(request))
         context["first_clip"] = progress["done"] == 0
         return render(request, "annotator/rate.html", context)
 
     def post(self, request: HttpRequest, study_id: int) -> HttpResponse:
         study = _queue_study(request, study_id)
+        page_url = _rate_url(study_id=study.pk, prefetch=_prefetch_on(request))
         try:
             study_clip = services.clip_next_for_rater(study=study, rater=request.user)
         except NotFoundError as exc:
@@ -101,7 +111,18 @@ class RatePageView(RaterRequiredMixin, View):
         if study_clip is None:
             progress = _with_percent(selectors.rater_progress(study=study, rater=request.user))
             return render(request, "annotator/rate_done.html", {"study": study, "progress": progress})
-        return _see_other(reverse("annotator:rate", args=[study.pk]))
+        return _see_other(page_url)
+
+
+def _prefetch_on(request: HttpRequest) -> bool:
+    """Whether the page preloads the next clip: on unless the URL says `?prefetch=0` (the
+    full page per clip, kept as the reference bench/rater_page.py measures against)."""
+    return request.GET.get("prefetch") != "0"
+
+
+def _rate_url(*, study_id: int, prefetch: bool) -> str:
+    url = reverse("annotator:rate", args=[study_id])
+    return url if prefetch else f"{url}?prefetch=0"
 
 
 def _queue_study(request: HttpRequest, study_id: int):
@@ -120,8 +141,9 @@ def _see_other(url: str) -> HttpResponseRedirect:
     return response
 
 
-def rater_page_config(*, study, payload: dict) -> dict:
-    """What the page's script needs (also rendered by the template), from the clip payload."""
+def rater_page_config(*, study, payload: dict, prefetch: bool = True) -> dict:
+    """What the page's script needs (also rendered by the template), from the clip payload.
+    rater.js builds the same from the payload of the clip it preloads (clipConfig there)."""
     evidence = payload.get("evidence")
     labels = [
         {"category_id": label["category_id"], "name": label["name"], "heads": label.get("heads", [])}
@@ -132,10 +154,16 @@ def rater_page_config(*, study, payload: dict) -> dict:
         "media_url": payload["media_url"],
         "spectrogram_url": payload["spectrogram_url"],
         "categories_url": reverse("annotator:rate-categories", args=[study.pk]),
-        # The page submits to the REST endpoint API clients use, then POSTs next_url (the
-        # page's hidden form) for the next clip.
+        # The page submits to the REST endpoint API clients use, then shows the clip it
+        # preloaded (held ahead through next_api_url), or POSTs next_url (the page's hidden
+        # form) for the next clip.
         "submit_url": reverse("annotator-api:rating-submit", args=[payload["study_clip_id"]]),
-        "next_url": reverse("annotator:rate", args=[study.pk]),
+        "next_url": _rate_url(study_id=study.pk, prefetch=prefetch),
+        "prefetch": prefetch,
+        "next_api_url": reverse("annotator-api:study-next", args=[study.pk]),
+        # "{id}" stands for a study clip's id in these (the clip held ahead has its own).
+        "submit_url_pattern": _id_pattern("annotator-api:rating-submit"),
+        "release_url_pattern": _id_pattern("annotator-api:reservation-release"),
         "labels": labels,
         # With modality asked, a label's key also says heard / seen / both (rater.js).
         "ask_modality": payload["ask_modality"],
@@ -149,6 +177,11 @@ def rater_page_config(*, study, payload: dict) -> dict:
             "heatmap_url": evidence.get("heatmap_url") or "",
         }
     return config
+
+
+def _id_pattern(route: str) -> str:
+    """A route taking a study clip id, with "{id}" where the id goes."""
+    return reverse(route, args=[0]).replace("/0/", "/{id}/")
 
 
 class CategorySuggestView(RaterRequiredMixin, View):
@@ -193,6 +226,7 @@ class StudyCreateView(ResearcherRequiredMixin, View):
         except ApplicationError as exc:
             form.show_errors({"non_field_errors": [exc.message]})
             return render(request, "annotator/study_form.html", {"form": form}, status=400)
+        services.spectrogram_job_start(study=study)
         messages.success(request, f"Study '{study.name}' created with {study.study_clips.count()} clips.")
         return redirect("annotator:study-detail", study_id=study.pk)
 
@@ -205,9 +239,13 @@ class StudyDetailView(ResearcherRequiredMixin, View):
             raise Http404(exc.message) from exc
         progress = selectors.study_progress(study=study)
         percent = round(100 * progress["totals"]["fraction_complete"], 1)
-        return render(
-            request, "annotator/study_detail.html", {"study": study, "progress": progress, "percent": percent}
-        )
+        context = {
+            "study": study,
+            "progress": progress,
+            "percent": percent,
+            "spectrogram_job": spectrogram_job_for_study(study=study),
+        }
+        return render(request, "annotator/study_detail.html", context)
 
 
 # ---------------------------------------------------------------- clip media

@@ -46,13 +46,15 @@ def study_dataset_export(
     except ValueError as error:
         raise ApplicationError(str(error)) from error
     data = selectors.study_data(study=study)
-    records = exporters.study_dataset_records(data, include_rejected=include_rejected)
+    # The one-pass formats take the records as they are made; the others need them all.
+    stream = exporters.study_dataset_record_iter(data, include_rejected=include_rejected)
     if fmt == "csv":
-        return exporters.dataset_to_csv(records)
+        return exporters.dataset_to_csv(stream)
     if fmt == "jsonl":
-        return dataset_files.dataset_to_jsonl(records)
+        return dataset_files.dataset_to_jsonl(stream)
     if fmt == "parquet":
-        return dataset_files.dataset_to_parquet(records)
+        return dataset_files.dataset_to_parquet(stream)
+    records = list(stream)
     if fmt == "hf":
         return dataset_files.dataset_to_hf_zip(records, facts=_card_facts(study=study, data=data, licence=licence))
     meta = {

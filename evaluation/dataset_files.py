@@ -12,10 +12,11 @@ field means the same in CSV, JSON, JSONL and Parquet. Pure functions, no Django.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -84,15 +85,31 @@ def licence_check(licence: str) -> str:
     return licence
 
 
-def dataset_to_jsonl(records: Sequence[dict]) -> str:
-    """One clip record per line, the ``clips`` entries of the JSON export."""
-    return "".join(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n" for record in records)
+def dataset_to_jsonl(records: Iterable[dict]) -> str:
+    """One clip record per line, the ``clips`` entries of the JSON export (written as the
+    records come: a generator of records is never held whole)."""
+    out = io.StringIO()
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False, allow_nan=False))
+        out.write("\n")
+    return out.getvalue()
 
 
-def dataset_to_parquet(records: Sequence[dict]) -> bytes:
-    table = pa.Table.from_pylist(list(records), schema=SCHEMA)
+#: Records per Parquet row group: what is held as Python objects at once.
+PARQUET_BATCH = 20_000
+
+
+def dataset_to_parquet(records: Iterable[dict]) -> bytes:
+    """One Parquet file (zstd), written in row groups of PARQUET_BATCH records."""
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    with pq.ParquetWriter(sink, SCHEMA, compression="zstd") as writer:
+        iterator = iter(records)
+        written = False
+        while batch := list(itertools.islice(iterator, PARQUET_BATCH)):
+            writer.write_table(pa.Table.from_pylist(batch, schema=SCHEMA))
+            written = True
+        if not written:
+            writer.write_table(SCHEMA.empty_table())
     return sink.getvalue()
 
 

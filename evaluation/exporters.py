@@ -9,7 +9,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -253,20 +253,23 @@ DATASET_CSV_COLUMNS = (
 
 
 def study_dataset_records(data: StudyData, *, include_rejected: bool = False) -> list[dict]:
+    """The records of ``study_dataset_record_iter`` as a list."""
+    return list(study_dataset_record_iter(data, include_rejected=include_rejected))
+
+
+def study_dataset_record_iter(data: StudyData, *, include_rejected: bool = False) -> Iterator[dict]:
     """One record per rated clip: its original labels and its consensus labels, each with
     votes and agreement (share of decisive votes on the majority side) and where it is:
     the modality consensus (A heard only, V seen only, AV both; None without modality
     votes) with its votes. With ``include_rejected`` every judged label is listed, with
     ``confirmed`` telling which."""
     by_clip: dict[int, list] = {}
-    for vote in label_votes(data):
-        if vote.confirmed or include_rejected:
-            by_clip.setdefault(vote.clip, []).append(vote)
-    records = []
+    for vote in label_votes(data, confirmed_only=not include_rejected):
+        by_clip.setdefault(vote.clip, []).append(vote)
     for n, clip_id in enumerate(data.clips.clip_ids):
         original = [data.categories[i] for i in np.flatnonzero(data.clips.original[n])]
         labels = sorted(by_clip.get(n, []), key=lambda v: (-v.present, data.categories[v.label]))
-        records.append(
+        yield (
             {
                 "clip_id": clip_id,
                 "youtube_id": data.clips.youtube_ids[n],
@@ -289,24 +292,27 @@ def study_dataset_records(data: StudyData, *, include_rejected: bool = False) ->
                 ],
             }
         )
-    return records
 
 
 def dataset_to_json(records: Sequence[dict], *, meta: dict) -> str:
     return json.dumps({**meta, "clips": list(records)}, indent=2, ensure_ascii=False, allow_nan=False)
 
 
-def dataset_to_csv(records: Sequence[dict]) -> str:
+def dataset_to_csv(records: Iterable[dict]) -> str:
     """Long format: one row per (clip, label); a clip without a listed label gets one row
-    with an empty label so every clip appears. Original labels are ';'-joined."""
-    rows = []
+    with an empty label so every clip appears. Original labels are ';'-joined. Rows are
+    written as the records come (a generator of records is never held whole)."""
+    return csv_text(DATASET_CSV_COLUMNS, _dataset_csv_rows(records))
+
+
+def _dataset_csv_rows(records: Iterable[dict]) -> Iterator[list]:
     for record in records:
         head = [record["clip_id"], record["youtube_id"], record["start_seconds"], ";".join(record["original_labels"])]
         tail = [record["raters"], int(record["is_gold"])]
         if not record["labels"]:
-            rows.append([*head, *[None] * 12, *tail])
+            yield [*head, *[None] * 12, *tail]
         for label in record["labels"]:
-            rows.append(
+            yield (
                 [
                     *head,
                     label["label"],
@@ -322,7 +328,6 @@ def dataset_to_csv(records: Sequence[dict]) -> str:
                     *tail,
                 ]
             )
-    return csv_text(DATASET_CSV_COLUMNS, rows)
 
 
 # --------------------------------------------------------------------------------------

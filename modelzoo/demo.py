@@ -165,7 +165,7 @@ def demo_study_ensure(*, dataset: Dataset, proposal_set: ProposalSet, plan: Demo
         return existing
     raters = list(User.objects.filter(username__in=[a.username for a in ACCOUNTS if a.role == roles.RATER]))
     with transaction.atomic():
-        return annotator_services.study_create(
+        study = annotator_services.study_create(
             name=STUDY_NAME,
             dataset=dataset,
             proposal_set=proposal_set,
@@ -182,6 +182,8 @@ def demo_study_ensure(*, dataset: Dataset, proposal_set: ProposalSet, plan: Demo
             reservation_timeout_seconds=600,
             instructions=INSTRUCTIONS,
         )
+        annotator_services.spectrogram_job_start(study=study)  # the worker precomputes the strips
+    return study
 
 
 def run_refresh(run: ModelRun) -> ModelRun:

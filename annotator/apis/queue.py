@@ -14,6 +14,7 @@ from annotator.apis.auth import QueueApi
 from annotator.models import Judgment, Study
 from annotator.roles import IsRater
 from config.api import BaseApi, ListApi, error_response, validated
+from config.converters import MAX_ID
 from config.errors import NotFoundError
 
 
@@ -70,25 +71,45 @@ class ClipPayloadSerializer(serializers.Serializer):
 
 class StudyClipNextApi(QueueApi):
     """Reserve the rater's next clip in a study (their live reservation first); 204 when done.
-    A POST: reserving changes the queue."""
+    A POST: reserving changes the queue.
+
+    With `ahead_of` (the clip the rater works on, which they must hold), the clip held ahead
+    of it: one more reservation, counted in the overlap like any other, that a page preloads
+    and switches to on submit. At most one is held ahead (asking again returns it); release
+    it when it will not be used, or it lapses like any reservation."""
+
+    class InputSerializer(serializers.Serializer):
+        ahead_of = serializers.IntegerField(
+            min_value=1,
+            max_value=MAX_ID,
+            required=False,
+            help_text="The study clip the rater works on: answer the clip held ahead of it instead "
+            "(409 when the rater no longer holds it).",
+        )
 
     class OutputSerializer(ClipPayloadSerializer):
         pass
 
     @extend_schema(
-        request=None,
+        request=InputSerializer,
         responses={
             status.HTTP_200_OK: OutputSerializer,
             status.HTTP_204_NO_CONTENT: OpenApiResponse(description="Nothing left for this rater."),
-            status.HTTP_409_CONFLICT: error_response("The study is closed."),
+            status.HTTP_409_CONFLICT: error_response("The study is closed, or the clip named by ahead_of lapsed."),
         },
     )
     def post(self, request, study_id: int):
+        data = validated(self.InputSerializer, request.data)
         try:
             study = selectors.study_get(study_id=study_id)
         except NotFoundError:  # the same answer as for a study the rater is not in
             raise NotFoundError(f"Study {study_id} does not exist or you are not rating it.") from None
-        study_clip = services.clip_next_for_rater(study=study, rater=request.user)
+        if "ahead_of" in data:
+            study_clip = services.clip_ahead_for_rater(
+                study=study, rater=request.user, current_study_clip_id=data["ahead_of"]
+            )
+        else:
+            study_clip = services.clip_next_for_rater(study=study, rater=request.user)
         if study_clip is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         # The payload is built from an allow-list of plain values already (the schema above

@@ -125,6 +125,7 @@ class StudyCreateApi(ResearcherApi):
     def post(self, request):
         data = validated(self.InputSerializer, request.data, context={"user": request.user})
         study = services.study_create(owner=request.user, **data)
+        services.spectrogram_job_start(study=study)
         study = selectors.study_for_researcher(user=request.user, study_id=study.pk)
         return Response(self.OutputSerializer(study).data, status=status.HTTP_201_CREATED)
 

@@ -13,6 +13,8 @@ from django.db import connection
 from django.db.models import Model
 
 ROWS_PER_STATEMENT = 1000
+#: Field types whose values the field adapts before they are sent (the others go as they are).
+ADAPTED_TYPES = frozenset({"JSONField", "DateTimeField"})
 
 
 def rows_upsert(
@@ -25,10 +27,11 @@ def rows_upsert(
     returning: Sequence[str] = (),
 ) -> list[tuple]:
     """`INSERT INTO <model> (fields) VALUES ... ON CONFLICT (unique_fields) DO UPDATE SET
-    update_fields` (or `DO NOTHING` without update_fields) `RETURNING returning`. Rows are
+    update_fields` (or `DO NOTHING` without update_fields; no ON CONFLICT clause at all
+    without unique_fields: a duplicate fails the statement) `RETURNING returning`. Rows are
     tuples in the order of `fields`; the fields are model field names. Values go to the
-    database as they are (str, int, float, bool, None), except that JSON fields are adapted
-    by the field. Returns the returned rows (those inserted or updated; rows skipped by DO
+    database as they are (str, int, float, bool, None), except that JSON and date-time
+    fields are adapted by the field. Returns the returned rows (those inserted or updated; rows skipped by DO
     NOTHING return nothing)."""
     if not rows:
         return []
@@ -40,14 +43,18 @@ def rows_upsert(
 
     columns = ", ".join(column(name) for name in fields)
     conflict = ", ".join(column(name) for name in unique_fields)
-    if update_fields:
-        action = "DO UPDATE SET " + ", ".join(f"{column(name)} = excluded.{column(name)}" for name in update_fields)
+    if not unique_fields:
+        action = ""
+    elif update_fields:
+        action = f"ON CONFLICT ({conflict}) DO UPDATE SET " + ", ".join(
+            f"{column(name)} = excluded.{column(name)}" for name in update_fields
+        )
     else:
-        action = "DO NOTHING"
+        action = f"ON CONFLICT ({conflict}) DO NOTHING"
     tail = f" RETURNING {', '.join(column(name) for name in returning)}" if returning else ""
-    json_positions = [i for i, name in enumerate(fields) if meta.get_field(name).get_internal_type() == "JSONField"]
-    if json_positions:
-        rows = [_with_json(row, json_positions, meta, fields) for row in rows]
+    adapted = [i for i, name in enumerate(fields) if meta.get_field(name).get_internal_type() in ADAPTED_TYPES]
+    if adapted:
+        rows = _adapted(rows, adapted, meta, fields)
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     limit = connection.features.max_query_params
     chunk = min(ROWS_PER_STATEMENT, limit // len(fields)) if limit else ROWS_PER_STATEMENT
@@ -57,7 +64,7 @@ def rows_upsert(
             part = rows[start : start + chunk]
             sql = (
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([placeholder] * len(part))} "
-                f"ON CONFLICT ({conflict}) {action}{tail}"
+                f"{action}{tail}"
             )
             cursor.execute(sql, [value for row in part for value in row])
             if returning:
@@ -65,11 +72,29 @@ def rows_upsert(
     return returned
 
 
-def _with_json(row: tuple, positions: list[int], meta, fields: Sequence[str]) -> tuple:
-    values = list(row)
-    for i in positions:
-        values[i] = meta.get_field(fields[i]).get_db_prep_save(values[i], connection)
-    return tuple(values)
+def rows_insert(*, model: type[Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
+    """A plain multi-row `INSERT` (rows_upsert without ON CONFLICT): for rows that are new by
+    construction, such as a new study's clips, where a duplicate is a bug that must fail.
+    Every NOT NULL column without a database default must be among `fields`."""
+    rows_upsert(model=model, fields=fields, rows=rows, unique_fields=())
+
+
+def _adapted(rows: Sequence[tuple], positions: list[int], meta, fields: Sequence[str]) -> list[tuple]:
+    """Rows with the values at `positions` adapted by their fields; a value that is the
+    same object as the row before's (one timestamp for a whole batch) is adapted once."""
+    prepare = {i: meta.get_field(fields[i]).get_db_prep_save for i in positions}
+    last: dict[int, tuple[object, object]] = {}
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in positions:
+            value = values[i]
+            seen = last.get(i)
+            if seen is None or seen[0] is not value:
+                seen = last[i] = (value, prepare[i](value, connection))
+            values[i] = seen[1]
+        out.append(tuple(values))
+    return out
 
 
 def rows_delete(*, model: type[Model], pks: Sequence[int], chunk: int = 5000) -> int:

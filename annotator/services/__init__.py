@@ -39,6 +39,7 @@ from annotator.services.media_uploads import (
     media_files_store,
     media_upload_folder,
 )
+from annotator.services.prefetch import clip_ahead_for_rater
 from annotator.services.queue import (
     CANDIDATES_PER_PASS,
     QUEUE_PASSES,
@@ -50,6 +51,7 @@ from annotator.services.queue import (
 )
 from annotator.services.ratings import MAX_SECONDS_SPENT, rating_submit
 from annotator.services.sharing import dataset_claim, dataset_owner_set, dataset_share
+from annotator.services.spectrogram_jobs import spectrogram_job_fail, spectrogram_job_run, spectrogram_job_start
 from annotator.services.studies import study_add_raters, study_close, study_create
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "MAX_SECONDS_SPENT",
     "MODALITIES",
     "QUEUE_PASSES",
+    "clip_ahead_for_rater",
     "clip_next_for_rater",
     "dataset_claim",
     "dataset_owner_set",
@@ -85,6 +88,9 @@ __all__ = [
     "reservation_release",
     "require_active",
     "reservations_purge",
+    "spectrogram_job_fail",
+    "spectrogram_job_run",
+    "spectrogram_job_start",
     "study_add_raters",
     "study_clip_counts_refresh",
     "study_close",

@@ -52,17 +52,29 @@ def clip_next_for_rater(*, study: Study, rater: User, now: datetime | None = Non
     if state.has_lapsed:
         Reservation.objects.filter(rater=rater, study_clip__study=study, expires_at__lte=now).delete()
     if state.held_study_clip_id is not None:
+        # Served as the current clip now: one held ahead starts its clock (once).
+        reservation_ahead_promote(study=study, rater=rater, study_clip_id=state.held_study_clip_id, now=now)
         study_clip = selectors.study_clip_get(study_clip_id=state.held_study_clip_id, related=("clip",))
         study_clip.study = study
         return study_clip
+    return clip_reserve_open(study=study, rater=rater, now=now)
 
+
+def clip_reserve_open(
+    *, study: Study, rater: User, now: datetime, exclude: frozenset[int] = frozenset(), ahead: bool = False
+) -> StudyClip | None:
+    """Reserve the best open clip for the rater, leaving out the study clips in `exclude` (the
+    ones they hold: the ranking counts only others' reservations). None: nothing is left."""
     for _ in range(QUEUE_PASSES):
-        candidates = selectors.study_clips_open_for_rater(study=study, rater=rater, now=now, limit=CANDIDATES_PER_PASS)
+        ranked = selectors.study_clips_open_for_rater(study=study, rater=rater, now=now, limit=CANDIDATES_PER_PASS)
+        candidates = [pk for pk in ranked if pk not in exclude]
         if not candidates:
-            return None
+            if len(ranked) < CANDIDATES_PER_PASS:
+                return None
+            raise ConflictError("The queue is busy; ask for the next clip again.")
         busy: list[int] = []
         for pk in candidates:
-            reserved = _reserve(study_clip_pk=pk, rater=rater, study=study, now=now, wait=False)
+            reserved = _reserve(study_clip_pk=pk, rater=rater, study=study, now=now, wait=False, ahead=ahead)
             if isinstance(reserved, StudyClip):
                 return reserved
             if reserved is _LOCKED:
@@ -70,17 +82,31 @@ def clip_next_for_rater(*, study: Study, rater: User, now: datetime | None = Non
         if busy:
             # Every open candidate was full or locked by another rater's short transaction:
             # wait for the first locked one (holding no other lock: no deadlock), re-count it.
-            reserved = _reserve(study_clip_pk=busy[0], rater=rater, study=study, now=now, wait=True)
+            reserved = _reserve(study_clip_pk=busy[0], rater=rater, study=study, now=now, wait=True, ahead=ahead)
             if isinstance(reserved, StudyClip):
                 return reserved
         # Otherwise the candidates filled up since they were ranked: rank again.
     raise ConflictError("The queue is busy; ask for the next clip again.")
 
 
+def reservation_ahead_promote(*, study: Study, rater: User, study_clip_id: int, now: datetime) -> bool:
+    """The rater moves on to a clip they held ahead: its reservation runs from now, for the
+    study's timeout, and is held ahead no more (so this happens once per reservation). Its
+    created_at stays: the labels the rater must answer are those of the page they preloaded.
+    True when a reservation held ahead was promoted."""
+    expires_at = now + timedelta(seconds=study.reservation_timeout_seconds)
+    promoted = Reservation.objects.filter(
+        study_clip_id=study_clip_id, rater=rater, ahead=True, expires_at__gt=now
+    ).update(ahead=False, expires_at=expires_at)
+    return bool(promoted)
+
+
 _LOCKED = object()  # sentinel: another transaction holds the row
 
 
-def _reserve(*, study_clip_pk: int, rater: User, study: Study, now: datetime, wait: bool) -> StudyClip | object | None:
+def _reserve(
+    *, study_clip_pk: int, rater: User, study: Study, now: datetime, wait: bool, ahead: bool = False
+) -> StudyClip | object | None:
     """Lock one study clip, re-count its load under the lock and reserve it for the rater.
     Returns the clip, None when it has no room (or the rater already rated it), or _LOCKED
     when another transaction holds the row and `wait` is False."""
@@ -94,7 +120,12 @@ def _reserve(*, study_clip_pk: int, rater: User, study: Study, now: datetime, wa
             return None
         expires_at = now + timedelta(seconds=study.reservation_timeout_seconds)
         claimed = _reservation_claim(
-            study_clip=study_clip, rater=rater, overlap=study.raters_per_clip, now=now, expires_at=expires_at
+            study_clip=study_clip,
+            rater=rater,
+            overlap=study.raters_per_clip,
+            now=now,
+            expires_at=expires_at,
+            ahead=ahead,
         )
         if not claimed:
             completed_count_sync(study_clip=study_clip)  # the ranking saw room: make sure it was not stale
@@ -104,25 +135,26 @@ def _reserve(*, study_clip_pk: int, rater: User, study: Study, now: datetime, wa
 
 
 def _reservation_claim(
-    *, study_clip: StudyClip, rater: User, overlap: int, now: datetime, expires_at: datetime
+    *, study_clip: StudyClip, rater: User, overlap: int, now: datetime, expires_at: datetime, ahead: bool
 ) -> bool:
     """Reserve the clip for the rater unless they rated (or skipped) it or its completed
     ratings plus others' live reservations reach the overlap; counted from the ratings and
     reservations tables in the same statement, so the caller must hold the clip's row lock.
     The rater's own row (a lapsed one, or one a parallel request of theirs just made) gets
     the new expiry and start (the labels the rater must answer are those shown since).
+    `ahead` marks a reservation held ahead of the clip the rater works on (it counts the same).
     True when the rater now holds the clip."""
     # Raw: the ORM has no INSERT ... SELECT; its two statements (load, then upsert) measured +1%, but add one to next.
     ratings, reservations = Rating._meta.db_table, Reservation._meta.db_table
     sql = f"""
-        INSERT INTO {reservations} (study_clip_id, rater_id, created_at, expires_at)
-        SELECT %(clip)s, %(rater)s, %(now)s, %(expires)s
+        INSERT INTO {reservations} (study_clip_id, rater_id, created_at, expires_at, ahead)
+        SELECT %(clip)s, %(rater)s, %(now)s, %(expires)s, %(ahead)s
         WHERE NOT EXISTS (SELECT 1 FROM {ratings} WHERE study_clip_id = %(clip)s AND rater_id = %(rater)s)
           AND (SELECT COUNT(*) FROM {ratings} WHERE study_clip_id = %(clip)s AND skipped = %(no)s)
             + (SELECT COUNT(*) FROM {reservations}
                WHERE study_clip_id = %(clip)s AND expires_at > %(now)s AND rater_id <> %(rater)s) < %(overlap)s
         ON CONFLICT (study_clip_id, rater_id)
-            DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at
+            DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at, ahead = excluded.ahead
         RETURNING id
     """  # table names come from the models; every value is a query parameter
     adapt = connection.ops.adapt_datetimefield_value
@@ -133,6 +165,7 @@ def _reservation_claim(
         "expires": adapt(expires_at),
         "no": False,
         "overlap": overlap,
+        "ahead": ahead,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

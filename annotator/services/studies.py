@@ -11,8 +11,10 @@ from collections.abc import Collection, Mapping, Sequence
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from annotator import roles
+from annotator.importers.bulk import rows_insert
 from annotator.importers.probe import MEDIA_FLAGS
 from annotator.models import (
     Category,
@@ -33,6 +35,7 @@ from config.errors import ApplicationError, NotFoundError
 logger = logging.getLogger(__name__)
 
 User = AbstractBaseUser
+DECOY, PROPOSAL = StudyClipLabel.Source.DECOY.value, StudyClipLabel.Source.PROPOSAL.value
 
 
 def study_create(
@@ -165,12 +168,15 @@ def study_create(
             max_labels_shown=max_labels_shown,
         )
         study.raters.set(rater_list)
-        StudyClip.objects.bulk_create(
-            [
-                StudyClip(study=study, clip_id=clip_pk, position=position, is_gold=is_gold)
+        # Plain rows, not model instances: bulk_create's per-instance preparation was most of
+        # the cost of a 200k-clip study (bench/study_scale.py).
+        rows_insert(
+            model=StudyClip,
+            fields=("study", "clip", "position", "is_gold", "completed_count", "settled", "quiet_ratings"),
+            rows=[
+                (study.pk, clip_pk, position, is_gold, 0, False, 0)
                 for position, (clip_pk, is_gold) in enumerate(ordered)
             ],
-            batch_size=1000,
         )
         _create_shown_labels(study=study, labels_by_clip=labels_by_clip, rng=rng)
     _planner_statistics_refresh(models=(StudyClip, StudyClipLabel))
@@ -353,22 +359,24 @@ def _create_shown_labels(*, study: Study, labels_by_clip: Mapping[int, list[int]
     for clip_pk, category_pk in proposals.values_list("clip_id", "category_id"):
         proposed[clip_pk].add(category_pk)
     taxonomy = sorted(Category.objects.filter(taxonomy_id=study.dataset.taxonomy_id).values_list("pk", flat=True))
-    rows: list[StudyClipLabel] = []
+    known = set(taxonomy)
+    now = timezone.now()
+    rows: list[tuple] = []
     for study_clip_pk, clip_pk in study_clips:
         shown = sorted(proposed[clip_pk])
         excluded = proposed[clip_pk] | set(labels_by_clip.get(clip_pk, ()))
-        pool = [category_pk for category_pk in taxonomy if category_pk not in excluded]
+        pool = taxonomy.copy()  # the taxonomy in order, less a few: copy and remove beats a filter
+        for category_pk in excluded & known:
+            pool.remove(category_pk)
         decoys = rng.sample(pool, min(study.decoys_per_clip, len(pool)))
         labels = [(category_pk, False) for category_pk in shown] + [(category_pk, True) for category_pk in decoys]
         rng.shuffle(labels)
         rows.extend(
-            StudyClipLabel(
-                study_clip_id=study_clip_pk,
-                category_id=category_pk,
-                is_decoy=is_decoy,
-                source=StudyClipLabel.Source.DECOY if is_decoy else StudyClipLabel.Source.PROPOSAL,
-                position=position,
-            )
+            (study_clip_pk, category_pk, is_decoy, DECOY if is_decoy else PROPOSAL, position, now, "")
             for position, (category_pk, is_decoy) in enumerate(labels)
         )
-    StudyClipLabel.objects.bulk_create(rows, batch_size=2000)
+    rows_insert(
+        model=StudyClipLabel,
+        fields=("study_clip", "category", "is_decoy", "source", "position", "created_at", "hidden_reason"),
+        rows=rows,
+    )

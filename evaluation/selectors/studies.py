@@ -90,91 +90,89 @@ class StudyData:
         )
 
 
-@dataclass
-class _Labels:
-    """The labels being collected by study_data, one entry per (clip, class)."""
-
-    position: dict[tuple[int, int], int] = field(default_factory=dict)
-    clip: list[int] = field(default_factory=list)
-    label: list[int] = field(default_factory=list)
-    source: list[str] = field(default_factory=list)
-
-    def index(self, clip: int, label: int, source: str) -> int:
-        key = (clip, label)
-        item = self.position.get(key)
-        if item is None:
-            item = self.position[key] = len(self.clip)
-            self.clip.append(clip)
-            self.label.append(label)
-            self.source.append(source)
-        return item
-
-
 def study_data(*, study: Study) -> StudyData:
-    """Load a study's completed ratings (skipped ones only counted) into ``StudyData``."""
+    """Load a study's completed ratings (skipped ones only counted) into ``StudyData``.
+
+    Everything is worked out on columns (``annotator_judgments.study_judgment_arrays``), in
+    the order of the rows ``study_judgments`` lists: by clip position, rater, category.
+    Clips, raters, labels and ratings are numbered by first appearance in that order."""
     categories, category_index = taxonomy_categories(dataset=study.dataset)
-    rows = annotator_selectors.study_judgments(study=study)
+    arrays = annotator_judgments.study_judgment_arrays(study=study)
     gold_truth, dataset_has_gold = annotator_selectors.study_gold_truth(study=study)
 
-    clip_position: dict[int, int] = {}
-    clip_pk_of: list[int] = []
-    gold: list[bool] = []
-    rater_position: dict[int, int] = {}
-    ratings: dict[tuple[int, int], float] = {}
-    labels = _Labels()
-    j_rater: list[int] = []
-    j_item: list[int] = []
-    j_answer: list[int] = []
-    j_modality: list[int] = []
-    skipped: set[tuple[int, int]] = set()
+    # Ratings first (Q rows), then their judgments (J, ~3Q) sorted by one composite key.
+    # Judgment-level intermediates are int32 and dropped once used: J is ~7M at 200k clips.
+    clip_study_clip, clip_pk_all, clip_is_gold = arrays.clip_study_clip, arrays.clip_pk, arrays.clip_is_gold
+    rating_clip_row = np.searchsorted(clip_study_clip, arrays.rating_study_clip)
+    rating_position = arrays.clip_position[rating_clip_row]
+    rater_pks_sorted, rating_rater_rank = np.unique(arrays.rating_rater, return_inverse=True)
+    rating_seconds_all, skipped = arrays.rating_seconds, int(arrays.rating_skipped.sum())
+    known_pks, category_rank, class_of_rank = _category_ranks(arrays.judgment_category, category_index)
+    rating_row = np.searchsorted(arrays.rating_pk, arrays.judgment_rating).astype(np.int32)
+    labels_shown = (arrays.label_study_clip, arrays.label_category, arrays.label_source)
+    width = max(len(class_of_rank), 1)
+    key = (rating_position * max(len(rater_pks_sorted), 1) + rating_rater_rank)[rating_row]
+    key *= width
+    key += category_rank
+    order = np.argsort(key)  # (position, rater, category pk) identify a judgment: no ties
+    del key
+    rating_row, category_rank = rating_row[order], category_rank[order]
+    answer_code, modality_code = arrays.judgment_answer[order], arrays.judgment_modality[order]
+    added = arrays.judgment_added[order]
+    del order, arrays
 
-    for row in rows:
-        if row["skipped"]:
-            skipped.add((row["study_clip_id"], row["rater_id"]))
-            continue
-        if row.get("category_id") is None:
-            continue
-        study_clip_pk = row["study_clip_id"]
-        clip = clip_position.get(study_clip_pk)
-        if clip is None:
-            clip = clip_position[study_clip_pk] = len(clip_pk_of)
-            clip_pk_of.append(row["clip_id"])
-            gold.append(bool(row["is_gold"]))
-        rater = rater_position.setdefault(row["rater_id"], len(rater_position))
-        seconds = row.get("seconds_spent")
-        ratings[(clip, rater)] = float("nan") if seconds is None else float(seconds)
-        j_rater.append(rater)
-        j_item.append(labels.index(clip, category_index[row["category_id"]], row["source"]))
-        j_answer.append(ANSWER_CODES[row["answer"]])
-        modality = row.get("modality") or ""
-        j_modality.append(MODALITY_CODES.get(modality, -1) if row["answer"] == "present" else -1)
+    # One rating per (clip, rater): its judgments are contiguous in this order.
+    rating_first = np.flatnonzero(np.r_[True, rating_row[1:] != rating_row[:-1]]) if len(rating_row) else rating_row
+    per_rating = np.diff(np.r_[rating_first, len(rating_row)])
+    ratings = rating_row[rating_first]  # rating rows in order
+    positions = rating_position[ratings]
+    new_clip = np.r_[True, positions[1:] != positions[:-1]] if len(ratings) else np.zeros(0, dtype=bool)
+    rating_clip = np.cumsum(new_clip, dtype=np.int64) - 1  # clips numbered by position: their first appearance
+    clip_rows = rating_clip_row[ratings[new_clip]]
+    clip_pk_of = clip_pk_all[clip_rows].tolist()
+    rater_first, rating_rater = _first_appearance(rating_rater_rank[ratings])
+    rater_pk_order = rater_pks_sorted[rating_rater_rank[ratings][rater_first]]
+    clip = np.repeat(rating_clip.astype(np.int32), per_rating)
+    class_index = class_of_rank[category_rank].astype(np.int32)
+    label_key = clip.astype(np.int64 if len(clip_pk_of) * width >= 2**31 else np.int32) * width + class_index
+    label_first, item = _first_appearance(label_key)
+    del label_key
+    label_clip = clip[label_first].astype(np.int64)
+    label_class = class_index[label_first].astype(np.int64)
+    del clip, class_index
+    source = np.asarray(annotator_judgments.SOURCES, dtype=object)[
+        _shown_source(labels_shown, study_clip=clip_study_clip[rating_clip_row[rating_row[label_first]]],
+                      category=known_pks[category_rank[label_first]], added=added[label_first])
+    ]  # fmt: skip
+    del category_rank, added
+
+    answer_codes = np.asarray([ANSWER_CODES[answer] for answer in annotator_judgments.ANSWERS], dtype=np.int64)
+    answers = answer_codes[answer_code]
+    modality_codes = np.asarray(
+        [MODALITY_CODES.get(code, -1) for code in annotator_judgments.MODALITIES] + [-1], dtype=np.int64
+    )  # code -1 (none given) reads the last entry
+    modalities = np.where(answers == metrics.PRESENT, modality_codes[modality_code], -1)
+    rater = np.repeat(rating_rater, per_rating)
+    del answer_code, modality_code, rating_row
 
     n_clips = len(clip_pk_of)
-    n_items = len(labels.clip)
-    items = np.asarray(j_item, dtype=np.int64)
-    answers = np.asarray(j_answer, dtype=np.int64)
-    modalities = np.asarray(j_modality, dtype=np.int64)
-    counts = metrics.answer_counts(items, answers, n_items)
+    n_items = len(label_first)
+    counts = metrics.answer_counts(item, answers, n_items)
     given = modalities >= 0
     modality_votes = np.bincount(
-        items[given] * len(metrics.MODALITIES) + modalities[given], minlength=n_items * len(metrics.MODALITIES)
+        item[given] * len(metrics.MODALITIES) + modalities[given], minlength=n_items * len(metrics.MODALITIES)
     ).reshape(n_items, len(metrics.MODALITIES))
     category_pks = [0] * len(categories)
     for pk, index in category_index.items():
         category_pks[index] = pk
-    is_gold = np.asarray(gold, dtype=bool)
+    is_gold = clip_is_gold[clip_rows]
     clips = clip_table(clip_pks=clip_pk_of, num_classes=len(categories), category_index=category_index)
-    label_clip = np.asarray(labels.clip, dtype=np.int64)
-    label_class = np.asarray(labels.label, dtype=np.int64)
     label_gold = _label_gold(
         clip_pks=clips.pks, label_clip=label_clip, label_class=label_class, category_pks=category_pks,
         is_gold=is_gold, truth=gold_truth, original=clips.original if not dataset_has_gold else None,
     )  # fmt: skip
-    rating_keys = list(ratings)
-    rating_clip = np.asarray([clip for clip, _ in rating_keys], dtype=np.int64)
-    rater_pks = list(rater_position)
+    rater_pks = [int(pk) for pk in rater_pk_order]
     names = dict(get_user_model().objects.filter(pk__in=rater_pks).values_list("pk", "username"))
-    source = np.asarray(labels.source, dtype=object)
     return StudyData(
         study=study,
         categories=categories,
@@ -188,18 +186,66 @@ def study_data(*, study: Study) -> StudyData:
         label_source=source,
         modality_votes=modality_votes.astype(np.int64),
         label_gold=label_gold,
-        judgment_rater=np.asarray(j_rater, dtype=np.int64),
-        judgment_item=items,
+        judgment_rater=rater,
+        judgment_item=item,
         judgment_answer=answers,
         judgment_modality=modalities,
         rater_pks=rater_pks,
         rater_names=[names.get(pk, str(pk)) for pk in rater_pks],
-        rating_rater=np.asarray([rater for _, rater in rating_keys], dtype=np.int64),
-        rating_seconds=np.asarray([ratings[key] for key in rating_keys], dtype=np.float64),
+        rating_rater=rating_rater,
+        rating_seconds=rating_seconds_all[ratings].astype(np.float64),
         rating_clip=rating_clip,
         event_types=_clip_event_types(study=study, clip_pks=clip_pk_of),
-        skipped=len(skipped),
+        skipped=skipped,
     )
+
+
+def _first_appearance(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct keys by where each first appears: (position of each distinct
+    key's first row, in that order; each row's number)."""
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    rank = np.argsort(first, kind="stable")
+    number = np.empty(len(first), dtype=np.int64)
+    number[rank] = np.arange(len(first))
+    return first[rank], number[inverse.reshape(-1)]
+
+
+def _category_ranks(
+    category_pks: np.ndarray, category_index: dict[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The taxonomy's category pks in order, each given pk's rank among them (int32: ranks
+    sort as the pks do) and the model index of each rank; KeyError for a category outside
+    the taxonomy."""
+    known = np.asarray(sorted(category_index), dtype=np.int64)
+    index = np.asarray([category_index[pk] for pk in known.tolist()], dtype=np.int64)
+    if not len(category_pks):
+        return known, np.zeros(0, dtype=np.int32), index
+    rank = np.searchsorted(known, category_pks).clip(max=max(len(known) - 1, 0)).astype(np.int32)
+    wrong = (known[rank] != category_pks) if len(known) else np.ones(len(category_pks), dtype=bool)
+    if wrong.any():
+        raise KeyError(int(category_pks[wrong][0]))
+    return known, rank, index
+
+
+def _shown_source(shown, *, study_clip: np.ndarray, category: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """Code in annotator's SOURCES of each (study clip, category): its shown label's source
+    (`shown`: the shown labels' study clip, category and source columns). A label added
+    before labels were kept per clip has no row: added when the rater added it, else a
+    proposal."""
+    label_study_clip, label_category, label_source = shown
+    fallback = np.where(
+        added, annotator_judgments.SOURCES.index("added"), annotator_judgments.SOURCES.index("proposal")
+    )
+    if not len(label_study_clip) or not len(study_clip):
+        return fallback.astype(np.int64)
+    width = int(max(label_category.max(), category.max())) + 1
+    keys = label_study_clip * width + label_category
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    wanted = study_clip * width + category
+    found = np.searchsorted(keys, wanted).clip(max=len(keys) - 1)
+    hit = keys[found] == wanted
+    return np.where(hit, label_source[order][found], fallback).astype(np.int64)
 
 
 def _clip_event_types(*, study: Study, clip_pks: list[int]) -> list[str]:
@@ -211,9 +257,8 @@ def _label_gold(*, clip_pks, label_clip, label_class, category_pks, is_gold, tru
     """Known truth per label of a gold clip: its GoldLabel row; for a dataset without gold
     labels, an original label counts as known present and nothing as known absent."""
     out = np.full(len(label_clip), -1, dtype=np.int64)
-    for m, (clip, label) in enumerate(zip(label_clip, label_class, strict=True)):
-        if not is_gold[clip]:
-            continue
+    for m in np.flatnonzero(is_gold[label_clip]) if len(label_clip) else ():
+        clip, label = label_clip[m], label_class[m]
         if original is not None:
             out[m] = 1 if original[clip, label] else -1
             continue

@@ -31,7 +31,8 @@ def _shares(consensus: np.ndarray) -> tuple[Cell, ...]:
 def modality_by_label_table(data: StudyData, votes: Sequence[LabelVotes]) -> Table:
     """Per class: confirmed labels of the sampled clips, their modality consensus shares, the
     share of modality votes agreeing with it, and Krippendorff's alpha over the votes."""
-    confirmed = [v for v in votes if v.confirmed and not data.is_gold[v.clip]]
+    gold = data.is_gold.tolist()
+    confirmed = [v for v in votes if v.confirmed and not gold[v.clip]]
     if not confirmed:
         matrix = np.zeros((0, len(metrics.MODALITIES)), dtype=np.int64)
     else:
@@ -80,12 +81,10 @@ def modality_event_type_table(data: StudyData, votes: Sequence[LabelVotes]) -> T
     model gave the clip: the audio head stands for heard-only events, the visual head for
     seen-only ones, the audio-visual heads for both."""
     rows = []
+    gold = data.is_gold.tolist()
+    with_modality = [v for v in votes if v.confirmed and v.modality and not gold[v.clip]]
     for event_type in metrics.EVENT_TYPES:
-        chosen = [
-            v
-            for v in votes
-            if v.confirmed and not data.is_gold[v.clip] and data.event_types[v.clip] == event_type and v.modality
-        ]
+        chosen = [v for v in with_modality if data.event_types[v.clip] == event_type]
         if not chosen:
             continue
         consensus = np.asarray([metrics.MODALITIES.index(v.modality) for v in chosen], dtype=np.int64)

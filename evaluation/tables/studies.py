@@ -89,7 +89,8 @@ def agreement_by_label_table(data: StudyData) -> Table:
 
 @dataclass(frozen=True)
 class LabelVotes:
-    """One (clip, label) with the votes of the raters shown it or who added it."""
+    """One (clip, label) with the votes of the raters shown it or who added it, and the
+    consensus ``label_votes`` works out for all labels at once."""
 
     clip: int
     label: int
@@ -98,10 +99,8 @@ class LabelVotes:
     unsure: int
     source: str  # "proposal" | "decoy" | "added"
     modality_votes: tuple[int, int, int] = (0, 0, 0)  # present answers heard only / seen only / both
-
-    @property
-    def confirmed(self) -> bool:
-        return bool(metrics.label_confirmed(self.present, self.absent, self.source == "added"))
+    confirmed: bool = False  # metrics.label_confirmed
+    modality: str | None = None  # the modality consensus (metrics.consensus): A, V or AV; None without votes
 
     @property
     def agreement(self) -> float:
@@ -109,28 +108,38 @@ class LabelVotes:
         decisive = self.present + self.absent
         return max(self.present, self.absent) / decisive if decisive else float("nan")
 
-    @property
-    def modality(self) -> str | None:
-        """The modality consensus (metrics.consensus): A, V or AV; None without modality votes."""
-        index = int(metrics.modality_consensus(np.asarray([self.modality_votes]))[0])
-        return metrics.MODALITIES[index] if index >= 0 else None
 
-
-def label_votes(data: StudyData) -> list[LabelVotes]:
-    """Every judged label (shown proposals and decoys, and labels raters added) with its votes."""
+def label_votes(data: StudyData, *, confirmed_only: bool = False) -> list[LabelVotes]:
+    """Every judged label (shown proposals and decoys, and labels raters added) with its
+    votes, or only the confirmed ones; the consensus rules run once over all labels
+    (arrays), not once per label."""
     labels = data.labels
+    counts = np.asarray(labels.counts, dtype=np.int64).reshape(-1, 3)
+    source = np.asarray(data.label_source, dtype=object)
+    confirmed = metrics.label_confirmed(counts[:, 0], counts[:, 1], source == "added")
+    names = np.asarray([*metrics.MODALITIES, None], dtype=object)  # consensus -1 (no votes) reads None
+    modality = names[metrics.modality_consensus(data.modality_votes)]
+    votes = np.asarray(data.modality_votes, dtype=np.int64).reshape(-1, len(metrics.MODALITIES))
+    keep = confirmed if confirmed_only else slice(None)
     return [
-        LabelVotes(int(c), int(label), int(p), int(a), int(u), str(source), tuple(int(v) for v in votes))
-        for c, label, (p, a, u), source, votes in zip(
-            labels.clip, labels.label, labels.counts, data.label_source, data.modality_votes, strict=True
+        LabelVotes(c, label, p, a, u, str(kind), tuple(modality_votes), bool(yes), name)
+        for c, label, (p, a, u), kind, modality_votes, yes, name in zip(
+            np.asarray(labels.clip)[keep].tolist(),
+            np.asarray(labels.label)[keep].tolist(),
+            counts[keep].tolist(),
+            source[keep].tolist(),
+            votes[keep].tolist(),
+            confirmed[keep].tolist(),
+            modality[keep].tolist(),
+            strict=True,
         )
     ]
 
 
-def missing_labels_table(data: StudyData) -> Table:
+def missing_labels_table(data: StudyData, *, votes: list[LabelVotes] | None = None) -> Table:
     """Labels the raters' majority confirmed that the original annotation lacks."""
     rows = []
-    for vote in label_votes(data):
+    for vote in label_votes(data) if votes is None else votes:
         if not vote.confirmed or data.clips.original[vote.clip, vote.label]:
             continue
         original = ", ".join(data.categories[i] for i in np.flatnonzero(data.clips.original[vote.clip]))
@@ -231,12 +240,13 @@ def study_tables(data: StudyData, *, n_boot: int = 1000, seed: int = 0) -> dict[
     if items.n_clips == 0:
         raise ValueError("No sampled clip of this study has a completed rating yet.")
     summary = metrics.study_summary(items, n_boot=n_boot, seed=seed)
+    votes = label_votes(data, confirmed_only=True)  # the tables below list confirmed labels only
     tables = [
         human_study_table(data, summary),
         study_cardinality_table(data),
         agreement_by_label_table(data),
-        missing_labels_table(data),
+        missing_labels_table(data, votes=votes),
         rater_quality_table(data),
-        *modality_tables(data, votes=label_votes(data)),
+        *modality_tables(data, votes=votes),
     ]
     return {table.key: table for table in tables}

@@ -2,9 +2,16 @@
  *
  * Everything works from the keyboard; keys are handled at the window level, except while
  * the add-a-label box has focus (Esc leaves it). The page config comes from the
- * #rater-config JSON script written by the view. Reserving a clip is a POST: after a
- * submit (or when the server says the reservation lapsed) the page sends its hidden
- * #next-form, and the start page (no clip held) sends its form at once.
+ * #rater-config JSON script written by the view. Reserving a clip is a POST: the start
+ * page (no clip held) sends its form at once.
+ *
+ * The next clip is ready before the rater asks: while they work on a clip the page asks the
+ * queue for the one held ahead (POST next with ahead_of), preloads its video, spectrogram
+ * and heatmap out of sight, and on submit switches to it in place at once (no page load),
+ * the answers saved meanwhile, pushing a history entry per clip. A reload shows the clip being rated; Back leaves the queue for the
+ * page before it, as it did when each clip was a page. The clip held ahead is released
+ * when the rater leaves (or logs out). Without one (nothing left, the server said no,
+ * `?prefetch=0`), the page sends its hidden #next-form as before.
  *
  * In a study that asks modality, a label's number key cycles present (heard and seen),
  * present (heard only), present (seen only), absent, unsure, not answered; an added label
@@ -19,7 +26,8 @@
     return;
   }
 
-  const config = JSON.parse(document.getElementById("rater-config").textContent);
+  const configScript = document.getElementById("rater-config");
+  let config = JSON.parse(configScript.textContent);
   // An answer is [state, modality]; modality only for present, only where the study asks it.
   const MODALITIES = ["AV", "A", "V"];
   const MODALITY_TEXT = { AV: "heard and seen", A: "heard only", V: "seen only" };
@@ -28,16 +36,21 @@
     : [["", ""], ["present", ""], ["absent", ""], ["unsure", ""]];
   const STATE_TEXT = { "": "not answered", present: "present", absent: "absent", unsure: "unsure" };
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
-  const startedAt = performance.now();
+  let startedAt = performance.now();
 
-  const video = document.getElementById("clip-video");
+  const rater = document.getElementById("rater");
+  let video = document.getElementById("clip-video");
   const canvas = document.getElementById("strip");
   const stripNote = document.getElementById("strip-note");
   const playButton = document.getElementById("btn-play");
   const loopButton = document.getElementById("btn-loop");
   const speedText = document.getElementById("speed");
   const clock = document.getElementById("clock");
-  const toggles = Array.from(document.querySelectorAll("#labels .label-toggle"));
+  const labelList = document.getElementById("labels");
+  const eventType = document.getElementById("event-type");
+  const heatmap = document.getElementById("heatmap");
+  const prefetchHolder = document.getElementById("prefetch");
+  let toggles = [];
   const addInput = document.getElementById("add-label");
   const optionList = document.getElementById("add-label-options");
   const chips = document.getElementById("added");
@@ -80,9 +93,18 @@
     playButton.firstChild.textContent = video.paused ? "Play " : "Pause ";
   }
 
-  video.addEventListener("play", updatePlayButton);
-  video.addEventListener("pause", updatePlayButton);
-  video.addEventListener("error", function () { showNotice("This clip's video cannot be played here."); });
+  function videoFailed() { showNotice("This clip's video cannot be played here."); }
+
+  // The listeners of the video on show; a preloaded one gets them when it is swapped in.
+  function attachVideo(element) {
+    element.addEventListener("play", updatePlayButton);
+    element.addEventListener("pause", updatePlayButton);
+    element.addEventListener("error", videoFailed);
+    element.addEventListener("loadedmetadata", drawStrip);
+    if (element.error) videoFailed();
+  }
+
+  attachVideo(video);
   playButton.addEventListener("click", togglePlay);
   document.getElementById("btn-replay").addEventListener("click", replay);
   loopButton.addEventListener("click", toggleLoop);
@@ -92,7 +114,7 @@
 
   /* ---------------- spectrogram strip ---------------- */
 
-  const strip = { image: null, duration: 0, onsets: [], instants: (config.evidence && config.evidence.instant_seconds) || [] };
+  const strip = { image: null, duration: 0, onsets: [], instants: [], columnsPerSecond: 10 };
 
   // A dark-to-bright colour map (black, indigo, magenta, orange, pale yellow).
   const STOPS = [[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]];
@@ -186,28 +208,46 @@
     const box = canvas.getBoundingClientRect();
     video.currentTime = Math.max(0, Math.min(1, (event.clientX - box.left) / box.width)) * timeline();
   });
-  video.addEventListener("loadedmetadata", drawStrip);
   window.addEventListener("resize", resizeCanvas);
 
-  fetch(config.spectrogram_url, { credentials: "same-origin" })
-    .then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    })
-    .then(function (doc) {
-      strip.duration = doc.duration;
-      strip.onsets = doc.onsets || [];
-      strip.columnsPerSecond = doc.columns_per_second;
-      if (doc.has_audio && doc.n_columns > 0) {
-        strip.image = buildImage(doc);
-        stripNote.hidden = true;
-      } else {
-        stripNote.textContent = "This clip has no sound track.";
-      }
-      canvas.dataset.ready = "true";
-      drawStrip();
-    })
-    .catch(function () { stripNote.textContent = "The sound picture could not be made for this clip."; });
+  // A clip's strip, fetched and turned into an image: {doc, image} (image null without sound).
+  function stripLoad(url) {
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (doc) {
+        return { doc: doc, image: doc.has_audio && doc.n_columns > 0 ? buildImage(doc) : null };
+      });
+  }
+
+  // Show a clip's strip once loaded; `forClip` guards against a late answer for another clip.
+  function stripShow(loading, forClip) {
+    strip.image = null;
+    strip.duration = 0;
+    strip.onsets = [];
+    strip.instants = (config.evidence && config.evidence.instant_seconds) || [];
+    canvas.dataset.ready = "false";
+    stripNote.textContent = "Loading the sound\u2026";
+    stripNote.hidden = false;
+    drawStrip();
+    loading
+      .then(function (loaded) {
+        if (config.study_clip_id !== forClip) return;
+        strip.duration = loaded.doc.duration;
+        strip.onsets = loaded.doc.onsets || [];
+        strip.columnsPerSecond = loaded.doc.columns_per_second;
+        strip.image = loaded.image;
+        if (loaded.image) stripNote.hidden = true;
+        else stripNote.textContent = "This clip has no sound track.";
+        canvas.dataset.ready = "true";
+        drawStrip();
+      })
+      .catch(function () {
+        if (config.study_clip_id === forClip) stripNote.textContent = "The sound picture could not be made for this clip.";
+      });
+  }
 
   resizeCanvas();
   window.requestAnimationFrame(animate);
@@ -235,13 +275,59 @@
     hideNotice();
   }
 
-  toggles.forEach(function (toggle) {
-    toggle.addEventListener("click", function () { cycle(toggle); toggle.blur(); });
-  });
+  // The clip's labels, in their fixed order: key 1-9, name (and the heads that proposed it).
+  function labelsRender() {
+    labelList.replaceChildren();
+    toggles = config.labels.map(function (label, index) {
+      const item = document.createElement("li");
+      const toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "label-toggle";
+      toggle.dataset.category = String(label.category_id);
+      toggle.dataset.state = "";
+      toggle.setAttribute("aria-pressed", "false");
+      const key = document.createElement("span");
+      key.className = "key";
+      key.textContent = index < 9 ? String(index + 1) : "";
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = label.name;
+      if (label.heads && label.heads.length) {
+        const heads = document.createElement("span");
+        heads.className = "heads";
+        heads.textContent = "proposed by the " + label.heads.join(", ") + " head" + (label.heads.length > 1 ? "s" : "");
+        name.appendChild(heads);
+      }
+      const answer = document.createElement("span");
+      answer.className = "answer";
+      answer.textContent = STATE_TEXT[""];
+      toggle.append(key, name, answer);
+      toggle.addEventListener("click", function () { cycle(toggle); toggle.blur(); });
+      item.appendChild(toggle);
+      labelList.appendChild(item);
+      return toggle;
+    });
+    shownIds = new Set(toggles.map(function (t) { return Number(t.dataset.category); }));
+  }
+
+  // The model's evidence beside the strip: its event type and heatmap, where the study shows them.
+  function evidenceRender() {
+    const evidence = config.evidence;
+    eventType.hidden = !(evidence && evidence.event_type);
+    eventType.querySelector("strong").textContent = (evidence && evidence.event_type) || "";
+    const image = heatmap.querySelector("img");
+    if (evidence && evidence.heatmap_url) {
+      image.src = evidence.heatmap_url;
+      heatmap.hidden = false;
+    } else {
+      image.removeAttribute("src");
+      heatmap.hidden = true;
+    }
+  }
 
   /* ---------------- add a label ---------------- */
 
-  const shownIds = new Set(toggles.map(function (t) { return Number(t.dataset.category); }));
+  let shownIds = new Set();
   const added = new Map(); // category id -> {name, modality}
   let options = [];
   let highlighted = -1;
@@ -426,35 +512,250 @@
       added.forEach(function (label, id) { modalities[id] = label.modality; });
       body.modalities = modalities;
     }
-    fetch(config.submit_url, {
-      method: "POST",
-      body: JSON.stringify(body),
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "X-CSRFToken": nextForm.querySelector("[name=csrfmiddlewaretoken]").value,
-      },
-    })
+    if (aheadReady) {
+      // The clip held ahead is loaded: show it now and save these answers meanwhile.
+      const saved = saveInBackground(config.submit_url, body, 0);
+      show(aheadReady, saved);
+      return;
+    }
+    submitSend(config.submit_url, body, false)
+      .then(function (result) {
+        if (result.ok) { moveOn(); return; }
+        if (result.status === 409) {
+          // Nothing to retry here (the reservation lapsed, or the study closed): say so, go on.
+          showNotice((result.data.message || "This clip can no longer be rated.") + " Moving on\u2026");
+          window.setTimeout(leaveForNext, CONFLICT_NOTICE_MS);
+          return;
+        }
+        submitting = false;
+        showNotice(result.status
+          ? result.data.message || "Could not save this rating."
+          : "Could not reach the server: your answers are still here, press Enter to try again.");
+      });
+  }
+
+  // {ok, status, data}; status 0 when the server could not be reached.
+  function submitSend(url, body, keepalive) {
+    return apiPost(url, body, keepalive)
       .then(function (response) {
         return response.json().catch(function () { return { message: "The server answered " + response.status + "." }; })
           .then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
       })
-      .then(function (result) {
-        if (result.ok) { nextForm.submit(); return; }
-        if (result.status === 409) {
-          // Nothing to retry here (the reservation lapsed, or the study closed): say so, go on.
-          showNotice((result.data.message || "This clip can no longer be rated.") + " Moving on\u2026");
-          window.setTimeout(function () { nextForm.submit(); }, CONFLICT_NOTICE_MS);
-          return;
-        }
-        submitting = false;
-        showNotice(result.data.message || "Could not save this rating.");
+      .catch(function () { return { ok: false, status: 0, data: {} }; });
+  }
+
+  // The answers of a clip the page moved on from: sent again (submit is idempotent) while the
+  // server cannot be reached or fails, a few times. Unsaved in the end, the clip is still
+  // held for the rater, and older than the one on show: the queue serves it to them again
+  // next (as the clip held ahead). Kept alive: leaving the page does not cancel it.
+  const SAVE_RETRIES_MS = [1000, 2000, 4000];
+  let saving = 0;
+  rater.dataset.saving = "0";
+
+  function saveInBackground(url, body, attempt) {
+    saving += 1;
+    rater.dataset.saving = String(saving);
+    return submitSend(url, body, true).then(function (result) {
+      saving -= 1;
+      rater.dataset.saving = String(saving);
+      if (result.ok) return;
+      const retry = result.status === 0 || result.status >= 500;
+      if (retry && attempt < SAVE_RETRIES_MS.length) {
+        return new Promise(function (resolve) { window.setTimeout(resolve, SAVE_RETRIES_MS[attempt]); })
+          .then(function () { return saveInBackground(url, body, attempt + 1); });
+      }
+      if (result.status === 409) {
+        showNotice("Your answers for the previous clip were not stored: " + (result.data.message || "it can no longer be rated."));
+      } else {
+        showNotice("Your answers for the previous clip could not be saved; it comes back after this one.");
+      }
+    });
+  }
+
+  function csrfToken() { return nextForm.querySelector("[name=csrfmiddlewaretoken]").value; }
+
+  function apiPost(url, body, keepalive) {
+    return fetch(url, {
+      method: "POST",
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      keepalive: Boolean(keepalive),
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+    });
+  }
+
+  function clipUrl(pattern, id) { return pattern.replace("{id}", String(id)); }
+
+  /* ---------------- the clip held ahead ---------------- */
+
+  // What rater_page_config (annotator/views.py) makes of a clip payload, for a preloaded clip.
+  function clipConfig(payload) {
+    const evidence = payload.evidence;
+    return Object.assign({}, config, {
+      study_clip_id: payload.study_clip_id,
+      media_url: payload.media_url,
+      spectrogram_url: payload.spectrogram_url,
+      submit_url: clipUrl(config.submit_url_pattern, payload.study_clip_id),
+      labels: payload.labels.slice().sort(function (a, b) { return a.position - b.position; }).map(function (label) {
+        return { category_id: label.category_id, name: label.name, heads: label.heads || [] };
+      }),
+      ask_modality: payload.ask_modality,
+      evidence: evidence ? {
+        instant_seconds: evidence.instant_seconds || [],
+        onset_seconds: evidence.onset_seconds || [],
+        event_type: evidence.event_type || "",
+        heatmap_url: evidence.heatmap_url || "",
+      } : null,
+    });
+  }
+
+  let ahead = null; // Promise of {config, video, strip} for the clip held ahead, or of null
+  let aheadReady = null; // the same once loaded: a submit then shows it at once
+  let aheadId = null; // its study clip id once the server named it: released if unused
+  let leaving = false; // the page is going to the next clip by itself: keep what it holds
+
+  function preload(next) {
+    const element = document.createElement("video");
+    element.preload = "auto";
+    element.playsInline = true;
+    element.tabIndex = -1;
+    element.src = next.media_url;
+    prefetchHolder.appendChild(element);
+    const stripLoading = stripLoad(next.spectrogram_url);
+    stripLoading.catch(function () { /* shown as "could not be made" once it is the clip */ });
+    if (next.evidence && next.evidence.heatmap_url) new Image().src = next.evidence.heatmap_url;
+    return { config: next, video: element, strip: stripLoading };
+  }
+
+  // Ask for the clip held ahead of the one on show, once `after` settles: the answers of the
+  // clip before must be stored first, or the queue would answer that clip, still held.
+  function requestAhead(after) {
+    aheadId = null;
+    aheadReady = null;
+    // "asking", then "ready" or "none": what the page holds ahead (tests and benches wait on it).
+    rater.dataset.ahead = config.prefetch ? "asking" : "none";
+    if (!config.prefetch) { ahead = Promise.resolve(null); return; }
+    const forClip = config.study_clip_id;
+    ahead = (after || Promise.resolve())
+      .then(function () { return config.study_clip_id === forClip ? apiPost(config.next_api_url, { ahead_of: forClip }) : null; })
+      .then(function (response) {
+        // 204: nothing beyond this clip; 409: this clip lapsed. Either way the form decides.
+        return response && response.status === 200 ? response.json() : null;
       })
-      .catch(function () {
-        submitting = false;
-        showNotice("Could not reach the server: your answers are still here, press Enter to try again.");
-      });
+      .then(function (payload) {
+        if (!payload || config.study_clip_id !== forClip) return null;
+        aheadId = payload.study_clip_id;
+        const next = preload(clipConfig(payload));
+        if (config.study_clip_id === forClip) aheadReady = next;
+        return next;
+      })
+      .catch(function () { return null; });
+    ahead.then(function (next) {
+      if (config.study_clip_id === forClip) rater.dataset.ahead = next ? "ready" : "none";
+    });
+  }
+
+  function releaseAhead(keepalive) {
+    if (aheadId === null) return Promise.resolve();
+    const id = aheadId;
+    aheadId = null;
+    return apiPost(clipUrl(config.release_url_pattern, id), undefined, keepalive).catch(function () {});
+  }
+
+  // After a submit: the clip held ahead when there is one, else the next clip by the form.
+  function moveOn() {
+    ahead.then(function (next) {
+      if (next) show(next, null);
+      else leaveForNext();
+    });
+  }
+
+  function leaveForNext() {
+    leaving = true; // the server serves the clip held ahead first: not released
+    nextForm.submit();
+  }
+
+  function show(next, saved) {
+    const previous = video;
+    previous.pause();
+    next.video.id = "clip-video";
+    previous.replaceWith(next.video);
+    previous.removeAttribute("src");
+    previous.load(); // frees its decoder and buffer
+    video = next.video;
+    config = next.config;
+    configScript.textContent = JSON.stringify(config);
+    clipStart(next.strip, saved);
+    progressStep();
+    historyIndex += 1;
+    history.pushState({ raterIndex: historyIndex }, "", clipPageUrl());
+    video.loop = false;
+    loopButton.setAttribute("aria-pressed", "false");
+    video.playbackRate = 1;
+    speedText.textContent = "1\u00d7";
+    updatePlayButton();
+    attachVideo(video);
+    video.play().catch(function () { /* Space starts it */ });
+    // The focus may have been on a control of the clip before (a label, a chip): keys are
+    // the window's again, and the new clip starts at the top of its card.
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+    rater.focus({ preventScroll: true });
+  }
+
+  // Everything of the clip in `config` on screen, its answers blank, and the one after it asked for.
+  function clipStart(stripLoading, saved) {
+    rater.dataset.studyClip = String(config.study_clip_id);
+    labelsRender();
+    evidenceRender();
+    added.clear();
+    renderChips();
+    leaveInput();
+    hideNotice();
+    stripShow(stripLoading, config.study_clip_id);
+    startedAt = performance.now();
+    submitting = false;
+    requestAhead(saved);
+  }
+
+  function progressStep() {
+    const bar = document.querySelector(".progress-line .progress");
+    const text = document.getElementById("progress-text");
+    if (!bar || !text) return;
+    const total = Number(bar.getAttribute("aria-valuemax"));
+    const done = Math.min(total, Number(bar.getAttribute("aria-valuenow")) + 1);
+    bar.setAttribute("aria-valuenow", String(done));
+    bar.firstElementChild.style.width = (total ? (100 * done) / total : 0).toFixed(1) + "%";
+    text.textContent = done + " of " + total + " done";
+  }
+
+  /* ---------------- history, leaving the page ---------------- */
+
+  // One entry per clip, each naming its clip; they all show the clip being rated on reload.
+  let historyIndex = history.state && typeof history.state.raterIndex === "number" ? history.state.raterIndex : 0;
+  function clipPageUrl() { return config.next_url + "?clip=" + config.study_clip_id; }
+
+  window.addEventListener("popstate", function (event) {
+    const index = event.state && event.state.raterIndex;
+    if (typeof index !== "number") return;
+    // Back over clips already submitted leaves the queue for the page before it (as when
+    // each clip was a page); forward to an entry of ours shows the clip being rated.
+    if (index < historyIndex) history.go(-(index + 1));
+    else window.location.reload();
+  });
+
+  window.addEventListener("pagehide", function () { if (!leaving) releaseAhead(true); });
+  // Back from another page may restore this one from the cache with its clip held ahead
+  // released: load it again, fresh from the queue.
+  window.addEventListener("pageshow", function (event) { if (event.persisted) window.location.reload(); });
+  const logout = document.querySelector("form.logout");
+  if (logout) {
+    logout.addEventListener("submit", function (event) {
+      // Released before the session ends (after, the request would no longer be the rater's).
+      if (aheadId === null) return;
+      event.preventDefault();
+      leaving = true;
+      releaseAhead(true).then(function () { logout.submit(); });
+    });
   }
 
   document.getElementById("btn-submit").addEventListener("click", function () { post(false); });
@@ -492,6 +793,9 @@
     event.preventDefault();
     if (!event.repeat || key === "[" || key === "]" || key === "-" || key === "+" || key === "=") action();
   }, true);
+
+  if (config.prefetch) history.replaceState({ raterIndex: historyIndex }, "", clipPageUrl());
+  clipStart(stripLoad(config.spectrogram_url));
 
   // Space on a focused button would click it on key-up: the key is ours.
   window.addEventListener("keyup", function (event) {

@@ -24,4 +24,26 @@ def log_in_by_keyboard(page, *, base_url: str, username: str, next_url: str) -> 
     page.keyboard.type(PASSWORD)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url == f"{base_url}{next_url}", page.url
+    # The rate page names the clip on show in its address (?clip=, rater.js).
+    assert page.url.split("?clip=")[0] == f"{base_url}{next_url}", page.url
+
+
+def submit_and_wait_for_next(page, key: str = "Enter") -> None:
+    """Press Enter (or S: skip) on the rate page and wait until the next clip is on screen: switched to in
+    place (the clip held ahead, rater.js) or loaded as a page (the done page, the form's next
+    clip). Either way #rater-config, when there is one, names another clip."""
+    current = page.locator("#rater-config").text_content()
+    page.keyboard.press(key)
+    page.wait_for_function(
+        """current => {
+            const config = document.getElementById("rater-config");
+            return document.readyState === "complete" && (!config || config.textContent !== current);
+        }""",
+        arg=current,
+    )
+
+
+def wait_until_settled(page) -> None:
+    """Until the rate page has saved every clip it moved on from and knows what it holds
+    ahead (rater.js writes both on #rater): what the database holds is then final."""
+    page.wait_for_selector("#rater[data-saving='0']:is([data-ahead='ready'], [data-ahead='none'])", state="attached")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from annotator.models import ClipEvidence, Rating
-from tests.browser.pages import log_in_by_keyboard, screenshot
+from tests.browser.pages import log_in_by_keyboard, screenshot, submit_and_wait_for_next
 from tests.builders import MediaClip, build_media_world, make_study
 from tests.factories import make_rater, make_researcher
 
@@ -126,8 +126,7 @@ def test_rater_rates_three_clips_with_the_keyboard(live_server, page, world):
         if index == 0:
             screenshot(page, "pages_rater_answered.png")
         page.wait_for_timeout(300)  # a rater needs some time; seconds_spent must be positive
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        submit_and_wait_for_next(page)
 
     assert "Nothing left to rate" in page.inner_text("main")
     assert "3 of 3 done" in page.inner_text("main")

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from annotator.models import Judgment, Rating
-from tests.browser.pages import log_in_by_keyboard
+from tests.browser.pages import log_in_by_keyboard, submit_and_wait_for_next
 from tests.builders import MediaClip, build_media_world, make_study
 from tests.factories import make_rater, make_researcher
 
@@ -108,8 +108,7 @@ def test_rater_gives_modality_by_keyboard(live_server, page, world):
         want[config["study_clip_id"]] = expected
 
         page.wait_for_timeout(200)
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        submit_and_wait_for_next(page)
 
     assert "Nothing left to rate" in page.inner_text("main")
     ratings = Rating.objects.filter(rater=rater)
