@@ -85,6 +85,24 @@ class StudyCreateForm(forms.Form):
     reservation_timeout_seconds = forms.IntegerField(
         min_value=1, initial=600, help_text="A reserved clip returns to the pool after this long."
     )
+    qualification_clips = forms.IntegerField(
+        min_value=0, initial=0, help_text="Gold clips a rater answers before the queue; 0: no qualification."
+    )
+    qualification_pass_mark = forms.FloatField(
+        min_value=0, max_value=1, initial=0.8, help_text="Share of qualification labels answered right to pass."
+    )
+    gold_feedback = forms.BooleanField(
+        required=False, help_text="After a gold clip, show raters which answers disagreed with the truth."
+    )
+    pause_below_gold_accuracy = forms.FloatField(
+        min_value=0, max_value=1, required=False, help_text="Pause a rater whose gold accuracy falls below this."
+    )
+    pause_above_decoy_acceptance = forms.FloatField(
+        min_value=0, max_value=1, required=False, help_text="Pause a rater who accepts more than this share of decoys."
+    )
+    auto_pause_min_answers = forms.IntegerField(
+        min_value=1, initial=10, help_text="Answers on gold labels or decoys before automatic pausing judges."
+    )
     instructions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     exclude_media_flags = forms.MultipleChoiceField(
         choices=[(code, f"{code}: {text}") for code, text in MEDIA_FLAGS.items()],

@@ -18,11 +18,11 @@ from annotator.apis.imports import (
     GoldImportInputSerializer,
     LabelStudioImportInputSerializer,
     MediaImportInputSerializer,
-    MediaUploadApi,
     ProposalsImportInputSerializer,
     TaxonomyImportApi,
     job_payload,
 )
+from annotator.apis.media_uploads import MediaUploadApi
 from annotator.import_forms import (
     DATASET_IMPORT_FORMS,
     DatasetCreateForm,

@@ -24,6 +24,7 @@ from annotator.spectrogram import SpectrogramError, spectrogram_for_clip
 from config.errors import ApplicationError, NotFoundError
 
 CATEGORY_SUGGESTIONS = 10
+STUDY_PAGE_EVENTS = 50  # the latest actions; the API pages through all
 logger = logging.getLogger(__name__)
 
 
@@ -79,7 +80,10 @@ class RatePageView(RaterRequiredMixin, View):
             raise Http404(f"Study {study_id} does not exist or you are not rating it.")
         try:
             services.require_active(study=study)
+            services.require_standing(study=study, state=state.state, qualification=state.qualification)
         except ApplicationError as exc:
+            if "qualification" in exc.extra:  # not qualified yet: the qualification page says where they stand
+                return redirect("annotator:qualify", study_id=study.pk)
             messages.error(request, exc.message)
             return redirect("annotator:rater-home")
         progress = _with_percent(selectors.rater_progress(study=study, rater=request.user))
@@ -95,6 +99,13 @@ class RatePageView(RaterRequiredMixin, View):
         study_clip.study = study
         payload = selectors.study_clip_payload(study_clip=study_clip)
         context["page"] = rater_page_config(study=study, payload=payload, prefetch=_prefetch_on(request))
+        # The rater's last ratings (H) to revise, and feedback after gold clips (apis/revisions.py).
+        context["page"].update(
+            history_url=reverse("annotator-api:rater-history", args=[study.pk]),
+            rating_url_pattern=_id_pattern("annotator-api:rating-detail"),
+            revise_url_pattern=_id_pattern("annotator-api:rating-revise"),
+            gold_feedback=study.gold_feedback,
+        )
         context["first_clip"] = progress["done"] == 0
         return render(request, "annotator/rate.html", context)
 
@@ -106,6 +117,8 @@ class RatePageView(RaterRequiredMixin, View):
         except NotFoundError as exc:
             raise Http404(exc.message) from exc
         except ApplicationError as exc:
+            if "qualification" in exc.extra:
+                return _see_other(reverse("annotator:qualify", args=[study.pk]))
             messages.error(request, exc.message)
             return _see_other(reverse("annotator:rater-home"))
         if study_clip is None:
@@ -239,11 +252,17 @@ class StudyDetailView(ResearcherRequiredMixin, View):
             raise Http404(exc.message) from exc
         progress = selectors.study_progress(study=study)
         percent = round(100 * progress["totals"]["fraction_complete"], 1)
+        standings = {row["rater_id"]: row for row in selectors.qualification_results(study=study)}
+        work = {row["rater_id"]: row for row in progress["raters"]}
         context = {
             "study": study,
             "progress": progress,
             "percent": percent,
             "spectrogram_job": spectrogram_job_for_study(study=study),
+            # Raters in the pool and removed ones, with their work and standing.
+            "raters": [{**standing, "work": work.get(pk)} for pk, standing in standings.items()],
+            "events": selectors.study_events(study=study)[:STUDY_PAGE_EVENTS],
+            "events_url": reverse("annotator-api:study-events", args=[study.pk]),
         }
         return render(request, "annotator/study_detail.html", context)
 

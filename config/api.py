@@ -32,6 +32,13 @@ class ApiSchema(AutoSchema):
             return super().get_serializer_name(serializer, direction)
         return "".join(part.removesuffix("Api").removesuffix("Serializer") for part in qualname.split("."))
 
+    def get_request_serializer(self):
+        """A view's InputSerializer is its body wherever extend_schema names none (a base
+        view's one handler serves subclasses that each bring their own InputSerializer)."""
+        if self.method in UNSAFE_METHODS and getattr(self.view, "InputSerializer", None) is not None:
+            return self.view.InputSerializer
+        return super().get_request_serializer()
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:

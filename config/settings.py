@@ -204,6 +204,9 @@ SPECTACULAR_SETTINGS = {
         "ImportJobStatusEnum": "annotator.models.ImportJob.Status",
         "ImportJobKindEnum": "annotator.models.ImportJob.Kind",
         "MediaFileStatusEnum": "annotator.services.media_uploads.MEDIA_FILE_STATUSES",
+        "RaterStandingStateEnum": "annotator.models.StudyRater.State",
+        # A gold truth, an adjudication: present or absent.
+        "PresentAbsentEnum": "annotator.models.Adjudication.Decision",
     },
 }
 

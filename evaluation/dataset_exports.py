@@ -29,9 +29,13 @@ def predict_runs_check(runs: Sequence[ModelRun]) -> None:
 
 CONSENSUS_RULE = (
     "confirmed = more of the raters shown the label answered present than absent; unsure abstains; "
-    f"a label a rater added needs {metrics.ADDED_MIN_PRESENT} present answers"
+    f"a label a rater added needs {metrics.ADDED_MIN_PRESENT} present answers; "
+    "a label the researcher adjudicated (adjudicated: true) takes their decision instead"
 )
-MODALITY_RULE = "heard? and seen? each by the majority of the label's modality votes, a tie as yes"
+MODALITY_RULE = (
+    "heard? and seen? each by the majority of the label's modality votes, a tie as yes; "
+    "an adjudicated present label takes the modality the researcher gave, if any"
+)
 
 
 def study_dataset_export(

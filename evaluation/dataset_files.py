@@ -37,6 +37,7 @@ _LABEL = pa.struct(
         ("label", pa.string()),
         ("source", pa.string()),
         ("confirmed", pa.bool_()),
+        ("adjudicated", pa.bool_()),
         ("in_original", pa.bool_()),
         ("votes", _COUNTS),
         ("agreement", pa.float64()),
@@ -148,6 +149,7 @@ def dataset_card(records: Sequence[dict], *, facts: CardFacts) -> str:
     confirmed = [label for record in sampled for label in record["labels"] if label["confirmed"]]
     modality_counts = {code: sum(label["modality"] == code for label in confirmed) for code in metrics.MODALITIES}
     added = sum(label["source"] == "added" for label in confirmed)
+    adjudicated = sum(label["adjudicated"] for record in sampled for label in record["labels"])
     raters_per_clip = sum(record["raters"] for record in sampled) / len(sampled) if sampled else float("nan")
     labels_per_clip = len(confirmed) / len(sampled) if sampled else float("nan")
     header = [
@@ -202,6 +204,7 @@ def dataset_card(records: Sequence[dict], *, facts: CardFacts) -> str:
         f"| Modality agreement (mean share of votes equal to the consensus) | {_figure(facts.modality_agreement)} |",
         f"| Confirmed labels per clip | {_figure(labels_per_clip)} |",
         f"| Confirmed labels added by raters (not proposed) | {added} |",
+        f"| Labels adjudicated by the researcher | {adjudicated} |",
         *(f"| Confirmed labels of modality {code} | {count} |" for code, count in modality_counts.items()),
         "",
         "## Fields",
@@ -210,9 +213,10 @@ def dataset_card(records: Sequence[dict], *, facts: CardFacts) -> str:
         "- `original_labels`: the labels the source dataset gave the clip.",
         "- `raters`: completed ratings of the clip; `is_gold`: a gold clip (labels known beforehand).",
         "- `labels`: the consensus labels, each with `source` (proposal, decoy or added), `confirmed`,",
-        "  `in_original`, `votes` (present / absent / unsure), `agreement` (share of decisive votes on the",
-        "  majority side), `modality` (A heard only, V seen only, AV both; null without modality votes)",
-        "  and `modality_votes`.",
+        "  `adjudicated` (the researcher decided it: `confirmed`, and a `modality` they gave, are their",
+        "  decision rather than the vote), `in_original`, `votes` (present / absent / unsure), `agreement`",
+        "  (share of decisive votes on the majority side), `modality` (A heard only, V seen only, AV both;",
+        "  null without modality votes) and `modality_votes`.",
         "",
         "## Classes",
         "",

@@ -238,6 +238,7 @@ DATASET_CSV_COLUMNS = (
     "label",
     "source",
     "confirmed",
+    "adjudicated",
     "in_original",
     "votes_present",
     "votes_absent",
@@ -262,7 +263,8 @@ def study_dataset_record_iter(data: StudyData, *, include_rejected: bool = False
     votes and agreement (share of decisive votes on the majority side) and where it is:
     the modality consensus (A heard only, V seen only, AV both; None without modality
     votes) with its votes. With ``include_rejected`` every judged label is listed, with
-    ``confirmed`` telling which."""
+    ``confirmed`` telling which. ``adjudicated`` marks a label the researcher decided: its
+    ``confirmed`` (and, when they gave one, its ``modality``) is their decision, not the vote."""
     by_clip: dict[int, list] = {}
     for vote in label_votes(data, confirmed_only=not include_rejected):
         by_clip.setdefault(vote.clip, []).append(vote)
@@ -282,6 +284,7 @@ def study_dataset_record_iter(data: StudyData, *, include_rejected: bool = False
                         "label": data.categories[v.label],
                         "source": v.source,
                         "confirmed": v.confirmed,
+                        "adjudicated": v.adjudicated,
                         "in_original": bool(data.clips.original[n, v.label]),
                         "votes": {"present": v.present, "absent": v.absent, "unsure": v.unsure},
                         "agreement": None if math.isnan(v.agreement) else v.agreement,
@@ -310,7 +313,7 @@ def _dataset_csv_rows(records: Iterable[dict]) -> Iterator[list]:
         head = [record["clip_id"], record["youtube_id"], record["start_seconds"], ";".join(record["original_labels"])]
         tail = [record["raters"], int(record["is_gold"])]
         if not record["labels"]:
-            yield [*head, *[None] * 12, *tail]
+            yield [*head, *[None] * 13, *tail]
         for label in record["labels"]:
             yield (
                 [
@@ -318,6 +321,7 @@ def _dataset_csv_rows(records: Iterable[dict]) -> Iterator[list]:
                     label["label"],
                     label["source"],
                     int(label["confirmed"]),
+                    int(label["adjudicated"]),
                     int(label["in_original"]),
                     label["votes"]["present"],
                     label["votes"]["absent"],

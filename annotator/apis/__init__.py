@@ -1,6 +1,7 @@
 """REST API of the annotator: one APIView per operation, translating requests into selector
 and service calls. Raters reach only their own queue; researchers their own studies."""
 
+from annotator.apis.adjudication import AdjudicationClearApi, ContestedLabelListApi, LabelAdjudicateApi
 from annotator.apis.auth import AuthTokenObtainApi, MeApi, QueueApi, QueueTokenAuthentication, QueueTokenScheme
 from annotator.apis.catalog import (
     ClipDetailApi,
@@ -9,6 +10,18 @@ from annotator.apis.catalog import (
     DatasetListApi,
     DatasetShareApi,
     ProposalSetListApi,
+)
+from annotator.apis.control import (
+    QualificationAdmitApi,
+    QualificationRetryApi,
+    StudyEventListApi,
+    StudyPauseApi,
+    StudyRaterPauseApi,
+    StudyRaterRemoveApi,
+    StudyRaterResumeApi,
+    StudyRaterStandingListApi,
+    StudyReopenApi,
+    StudyResumeApi,
 )
 from annotator.apis.imports import (
     ClipsImportApi,
@@ -21,15 +34,15 @@ from annotator.apis.imports import (
     ImportJobListApi,
     LabelStudioImportApi,
     LabelStudioImportInputSerializer,
-    MediaChunkUploadApi,
     MediaImportApi,
     MediaImportInputSerializer,
-    MediaUploadApi,
     ProposalsImportApi,
     ProposalsImportInputSerializer,
     TaxonomyImportApi,
     TaxonomyListApi,
 )
+from annotator.apis.media_uploads import MediaChunkUploadApi, MediaUploadApi
+from annotator.apis.qualification import QualificationAnswerApi, QualificationStatusApi
 from annotator.apis.queue import (
     ClipPayloadSerializer,
     RaterProgressApi,
@@ -39,6 +52,7 @@ from annotator.apis.queue import (
     StudyClipDetailApi,
     StudyClipNextApi,
 )
+from annotator.apis.revisions import RaterHistoryApi, RatingDetailApi, RatingReviseApi, RatingVersionListApi
 from annotator.apis.studies import (
     StudyCloseApi,
     StudyCreateApi,
@@ -52,6 +66,7 @@ from annotator.apis.studies import (
 )
 
 __all__ = [
+    "AdjudicationClearApi", "ContestedLabelListApi", "LabelAdjudicateApi",
     "AuthTokenObtainApi", "ClipDetailApi", "ClipListApi", "ClipPayloadSerializer", "DatasetDetailApi",
     "DatasetListApi", "DatasetShareApi", "MeApi", "ProposalSetListApi", "QueueApi", "QueueTokenAuthentication",
     "QueueTokenScheme",
@@ -62,4 +77,8 @@ __all__ = [
     "ImportJobDetailApi", "ImportJobErrorsApi", "ImportJobListApi", "MediaChunkUploadApi", "MediaImportApi",
     "MediaImportInputSerializer", "MediaUploadApi", "ProposalsImportApi", "ProposalsImportInputSerializer",
     "TaxonomyImportApi", "TaxonomyListApi", "LabelStudioImportApi", "LabelStudioImportInputSerializer",
+    "QualificationAdmitApi", "QualificationAnswerApi", "QualificationRetryApi", "QualificationStatusApi",
+    "StudyEventListApi", "StudyPauseApi", "StudyRaterPauseApi", "StudyRaterRemoveApi", "StudyRaterResumeApi",
+    "StudyRaterStandingListApi", "StudyReopenApi", "StudyResumeApi",
+    "RaterHistoryApi", "RatingDetailApi", "RatingReviseApi", "RatingVersionListApi",
 ]  # fmt: skip

@@ -1,12 +1,12 @@
 """Datasets created and filled through the API: a dataset, then import jobs for a taxonomy, a
-clip list, media (uploaded many at once or in chunks, or a server folder), proposals, gold
-labels and Label Studio exports; each job's progress and its row-error report. Researchers only, into datasets they
-own; the pages (annotator.import_views) validate with the same serializers."""
+clip list, media (uploaded beforehand, annotator.apis.media_uploads, or a server folder),
+proposals, gold labels and Label Studio exports; each job's progress and its row-error report.
+Researchers only, into datasets they own; the pages (annotator.import_views) validate with the
+same serializers."""
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import re
 
@@ -25,9 +25,7 @@ from annotator.importers.label_studio_tasks import MAX_CONFIG_CHARS
 from annotator.importers.proposal_files import PROPOSAL_FORMATS
 from annotator.importers.taxonomy import BUILTIN_TAXONOMIES, CATEGORY_READERS
 from annotator.models import Dataset, ImportJob, Study, Taxonomy
-from annotator.services.media_uploads import MEDIA_FILE_STATUSES
 from config.api import IdField, ResearcherApi, ResearcherListApi, error_response, validated
-from config.converters import MAX_ID
 
 DATASET_NOT_FOUND = error_response("No dataset with this id among those you own.")
 JOB_NOT_FOUND = error_response("No import with this id among yours.")
@@ -229,7 +227,8 @@ class MediaImportInputSerializer(serializers.Serializer):
     reprobe = serializers.BooleanField(default=False, help_text="Probe again files unchanged since the last import.")
 
 
-def _own_dataset(request, dataset_id: int) -> Dataset:
+def own_dataset(request, dataset_id: int) -> Dataset:
+    """The researcher's own dataset (shared ones are not theirs to import into), else 404."""
     return selectors.dataset_for_owner(user=request.user, dataset_id=dataset_id)
 
 
@@ -241,159 +240,69 @@ _JOB_RESPONSES = {
 }
 
 
-class ClipsImportApi(UploadApi):
+class DatasetImportApi(UploadApi):
+    """An import into one of the researcher's own datasets: the body checked by the
+    subclass's InputSerializer, handed to its `start` (an import service), answered 202
+    with the job queued."""
+
+    InputSerializer: type[serializers.Serializer]
+
+    def start(self, *, owner, dataset: Dataset, data: dict) -> ImportJob:
+        raise NotImplementedError(f"{type(self).__name__} names its import service")
+
+    @extend_schema(responses=_JOB_RESPONSES)
+    def post(self, request, dataset_id: int):
+        dataset = own_dataset(request, dataset_id)
+        data = validated(self.InputSerializer, request.data)
+        return _accepted(self.start(owner=request.user, dataset=dataset, data=data))
+
+
+class ClipsImportApi(DatasetImportApi):
     InputSerializer = ClipsImportInputSerializer
 
-    @extend_schema(request=InputSerializer, responses=_JOB_RESPONSES)
-    def post(self, request, dataset_id: int):
-        dataset = _own_dataset(request, dataset_id)
-        data = validated(self.InputSerializer, request.data)
-        job = services.clips_import_start(
-            owner=request.user, dataset=dataset, upload=data["file"], file_format=data["format"], split=data["split"]
+    def start(self, *, owner, dataset, data):
+        return services.clips_import_start(
+            owner=owner, dataset=dataset, upload=data["file"], file_format=data["format"], split=data["split"]
         )
-        return _accepted(job)
 
 
-class ProposalsImportApi(UploadApi):
+class ProposalsImportApi(DatasetImportApi):
     InputSerializer = ProposalsImportInputSerializer
 
-    @extend_schema(request=InputSerializer, responses=_JOB_RESPONSES)
-    def post(self, request, dataset_id: int):
-        dataset = _own_dataset(request, dataset_id)
-        data = validated(self.InputSerializer, request.data)
-        job = services.proposals_import_start(
-            owner=request.user, dataset=dataset, upload=data["file"], name=data["name"], file_format=data["format"]
+    def start(self, *, owner, dataset, data):
+        return services.proposals_import_start(
+            owner=owner, dataset=dataset, upload=data["file"], name=data["name"], file_format=data["format"]
         )
-        return _accepted(job)
 
 
-class GoldImportApi(UploadApi):
+class GoldImportApi(DatasetImportApi):
     InputSerializer = GoldImportInputSerializer
 
-    @extend_schema(request=InputSerializer, responses=_JOB_RESPONSES)
-    def post(self, request, dataset_id: int):
-        dataset = _own_dataset(request, dataset_id)
-        data = validated(self.InputSerializer, request.data)
-        return _accepted(services.gold_import_start(owner=request.user, dataset=dataset, upload=data["file"]))
+    def start(self, *, owner, dataset, data):
+        return services.gold_import_start(owner=owner, dataset=dataset, upload=data["file"])
 
 
-class LabelStudioImportApi(UploadApi):
+class LabelStudioImportApi(DatasetImportApi):
     """A Label Studio JSON export: its tasks as clips, predictions as proposal sets (one per
     model_version) and annotations as the ratings of a closed study."""
 
     InputSerializer = LabelStudioImportInputSerializer
 
-    @extend_schema(request=InputSerializer, responses=_JOB_RESPONSES)
-    def post(self, request, dataset_id: int):
-        dataset = _own_dataset(request, dataset_id)
-        data = validated(self.InputSerializer, request.data)
-        job = services.label_studio_import_start(
-            owner=request.user, dataset=dataset, upload=data["file"], study_name=data["study"], config=data["config"]
+    def start(self, *, owner, dataset, data):
+        return services.label_studio_import_start(
+            owner=owner, dataset=dataset, upload=data["file"], study_name=data["study"], config=data["config"]
         )
-        return _accepted(job)
 
 
-class MediaImportApi(ResearcherApi):
+class MediaImportApi(DatasetImportApi):
     """Match and probe the dataset's media: the files uploaded to it, or a server folder."""
 
     InputSerializer = MediaImportInputSerializer
     parser_classes = [JSONParser, *UPLOAD_PARSERS]
+    max_body_setting = ""  # a JSON body or a folder name: the API's own body cap, not the upload one
 
-    @extend_schema(request=InputSerializer, responses=_JOB_RESPONSES)
-    def post(self, request, dataset_id: int):
-        dataset = _own_dataset(request, dataset_id)
-        data = validated(self.InputSerializer, request.data)
-        job = services.media_import_start(
-            owner=request.user, dataset=dataset, folder=data["folder"], reprobe=data["reprobe"]
-        )
-        return _accepted(job)
-
-
-class MediaFileResultSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    status = serializers.ChoiceField(choices=MEDIA_FILE_STATUSES)
-    size = serializers.IntegerField()
-    received = serializers.IntegerField(help_text="Bytes stored so far (a chunked upload resumes here).")
-    clip_id = serializers.CharField(allow_null=True, help_text="The clip it matches, if any.")
-    message = serializers.CharField(allow_blank=True)
-
-
-class MediaUploadApi(UploadApi):
-    """Many media files at once into the dataset's upload folder, a result per file; then
-    POST .../imports/media/ to match and probe them."""
-
-    class InputSerializer(serializers.Serializer):
-        files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
-
-    class OutputSerializer(serializers.Serializer):
-        files = MediaFileResultSerializer(many=True)
-        stored = serializers.IntegerField()
-        refused = serializers.IntegerField()
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={
-            status.HTTP_200_OK: OutputSerializer,
-            status.HTTP_404_NOT_FOUND: DATASET_NOT_FOUND,
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: TOO_LARGE,
-        },
-    )
-    def post(self, request, dataset_id: int):
-        dataset = _own_dataset(request, dataset_id)
-        files = validated(self.InputSerializer, request.data)["files"]
-        results = services.media_files_store(dataset=dataset, files=files)
-        body = {
-            "files": [vars_of(result) for result in results],
-            "stored": sum(result.status == "stored" for result in results),
-            "refused": sum(result.status == "refused" for result in results),
-        }
-        return Response(self.OutputSerializer(body).data, status=status.HTTP_200_OK)
-
-
-class MediaChunkUploadApi(UploadApi):
-    """One large media file in chunks: each POST sends the bytes at `offset` (where the file
-    ends so far; 0 starts it again); the file is stored once it holds `total_size` bytes. A
-    wrong offset answers 409 with `extra.received`; GET ?name= says where to resume."""
-
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=255, help_text="The file's name, e.g. <clip_id>.mp4.")
-        offset = serializers.IntegerField(min_value=0, max_value=MAX_ID)
-        total_size = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The whole file's size, bytes.")
-        chunk = serializers.FileField(allow_empty_file=True)
-
-    class FilterSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=255)
-
-    OutputSerializer = MediaFileResultSerializer
-
-    @extend_schema(
-        parameters=[FilterSerializer],
-        responses={status.HTTP_200_OK: OutputSerializer, status.HTTP_404_NOT_FOUND: DATASET_NOT_FOUND},
-    )
-    def get(self, request, dataset_id: int):
-        dataset = _own_dataset(request, dataset_id)
-        name = validated(self.FilterSerializer, request.query_params)["name"]
-        result = services.media_chunk_received(dataset=dataset, name=name)
-        return Response(self.OutputSerializer(vars_of(result)).data, status=status.HTTP_200_OK)
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={
-            status.HTTP_200_OK: OutputSerializer,
-            status.HTTP_404_NOT_FOUND: DATASET_NOT_FOUND,
-            status.HTTP_409_CONFLICT: error_response("The offset is not where the file ends: see `extra.received`."),
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: TOO_LARGE,
-        },
-    )
-    def post(self, request, dataset_id: int):
-        dataset = _own_dataset(request, dataset_id)
-        data = validated(self.InputSerializer, request.data)
-        result = services.media_chunk_store(dataset=dataset, **data)
-        return Response(self.OutputSerializer(vars_of(result)).data, status=status.HTTP_200_OK)
-
-
-def vars_of(result: services.MediaFileResult) -> dict:
-    return dataclasses.asdict(result)
+    def start(self, *, owner, dataset, data):
+        return services.media_import_start(owner=owner, dataset=dataset, folder=data["folder"], reprobe=data["reprobe"])
 
 
 # --- jobs ------------------------------------------------------------------------------------------

@@ -154,6 +154,18 @@ class _BoundedListField(serializers.ListField):
         return super().to_internal_value(data)
 
 
+class GoldFeedbackSerializer(serializers.Serializer):
+    """One answer of the rater's that disagreed with a gold clip's known truth (selectors.feedback)."""
+
+    category_id = serializers.IntegerField()
+    name = serializers.CharField()
+    answer = serializers.ChoiceField(choices=Judgment.Answer.choices, help_text="What the rater answered.")
+    modality = serializers.CharField(allow_blank=True, help_text="The modality they gave: A, V, AV or blank.")
+    truth = serializers.ChoiceField(choices=["present", "absent"], help_text="What the gold label says.")
+    truth_modality = serializers.CharField(allow_blank=True, help_text="Where a present label is, when known.")
+    kind = serializers.ChoiceField(choices=["answer", "modality"], help_text="What disagreed.")
+
+
 class RatingSubmitApi(QueueApi):
     """Store the rater's answers for a clip they hold a live reservation for; submitting
     again returns the stored rating. 409 when the reservation lapsed (ask for the next
@@ -200,6 +212,11 @@ class RatingSubmitApi(QueueApi):
         seconds_spent = serializers.FloatField(allow_null=True)
         submitted_at = serializers.DateTimeField()
         judgments = JudgmentSerializer(many=True, source="judgments.all")
+        feedback = GoldFeedbackSerializer(
+            many=True,
+            help_text="In a study with gold feedback, after a gold clip: the answers that disagreed with its "
+            "known truth. Empty otherwise.",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -220,7 +237,11 @@ class RatingSubmitApi(QueueApi):
             seconds_spent=data["seconds_spent"],
             skipped=data["skipped"],
         )
-        return Response(selectors.rating_payload(rating=rating), status=status.HTTP_200_OK)
+        payload = selectors.rating_payload(rating=rating)
+        payload["feedback"] = selectors.rating_feedback(
+            rating_id=rating.pk, skipped=rating.skipped, study=study_clip.study, study_clip=study_clip
+        )
+        return Response(payload, status=status.HTTP_200_OK)
 
 
 class ReservationReleaseApi(BaseApi):

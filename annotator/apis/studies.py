@@ -27,7 +27,8 @@ class StudyOutputSerializer(serializers.ModelSerializer):
             "raters", "instructions", "sample_size", "seed", "stratified", "split", "raters_per_clip",
             "decoys_per_clip", "gold_rate", "show_evidence", "reservation_timeout_seconds", "exclude_media_flags",
             "serving", "min_raters", "settle_error", "quiet_raters", "ask_modality", "max_labels_shown",
-            "clip_count",
+            "qualification_clips", "qualification_pass_mark", "gold_feedback", "pause_below_gold_accuracy",
+            "pause_above_decoy_acceptance", "auto_pause_min_answers", "clip_count",
             "created_at",
         ]  # fmt: skip
 
@@ -88,6 +89,22 @@ class StudyCreateInputSerializer(serializers.Serializer):
     gold_rate = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.0)
     show_evidence = serializers.BooleanField(default=False)
     reservation_timeout_seconds = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX, default=600)
+    qualification_clips = serializers.IntegerField(
+        min_value=0, max_value=10_000, default=0, help_text="Gold clips answered before the queue; 0: none."
+    )
+    qualification_pass_mark = serializers.FloatField(
+        min_value=0.0, max_value=1.0, default=0.8, help_text="Share of qualification labels answered right to pass."
+    )
+    gold_feedback = serializers.BooleanField(
+        default=False, help_text="After a gold clip, show the rater which answers disagreed with the truth."
+    )
+    pause_below_gold_accuracy = serializers.FloatField(
+        min_value=0.0, max_value=1.0, required=False, allow_null=True, default=None
+    )
+    pause_above_decoy_acceptance = serializers.FloatField(
+        min_value=0.0, max_value=1.0, required=False, allow_null=True, default=None
+    )
+    auto_pause_min_answers = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX, default=10)
     instructions = serializers.CharField(required=False, default="", allow_blank=True)
     exclude_media_flags = serializers.MultipleChoiceField(
         choices=list(MEDIA_FLAGS.items()),
@@ -147,7 +164,7 @@ class StudyCloseApi(ResearcherApi):
     @extend_schema(request=None, responses={status.HTTP_200_OK: OutputSerializer})
     def post(self, request, study_id: int):
         study = selectors.study_for_researcher(user=request.user, study_id=study_id)
-        services.study_close(study=study)
+        services.study_close(study=study, actor=request.user)
         return Response(self.OutputSerializer(study).data, status=status.HTTP_200_OK)
 
 
@@ -161,7 +178,9 @@ class StudyRatersAddApi(ResearcherApi):
     @extend_schema(request=InputSerializer, responses={status.HTTP_200_OK: OutputSerializer})
     def post(self, request, study_id: int):
         study = selectors.study_for_researcher(user=request.user, study_id=study_id)
-        services.study_add_raters(study=study, raters=validated(self.InputSerializer, request.data)["raters"])
+        services.study_add_raters(
+            study=study, raters=validated(self.InputSerializer, request.data)["raters"], actor=request.user
+        )
         study = selectors.study_for_researcher(user=request.user, study_id=study_id)
         return Response(self.OutputSerializer(study).data, status=status.HTTP_200_OK)
 

@@ -191,7 +191,7 @@ def _study_store(
                     )
                 wanted[key] = (set(known), annotation.seconds, annotation.created_at)
         shown = _shown_labels_store(wanted=wanted, proposed=proposed)
-        _ratings_store(wanted=wanted, shown=shown, report=report)
+        _ratings_store(study=study, wanted=wanted, shown=shown, report=report)
         _study_totals_refresh(study=study, raters=set(raters.values()))
 
 
@@ -284,7 +284,9 @@ def _shown_labels_store(*, wanted: dict, proposed: dict[int, list[int]]) -> dict
     return shown
 
 
-def _ratings_store(*, wanted: dict, shown: dict[int, dict[int, int | None]], report: ImportReport) -> None:
+def _ratings_store(
+    *, study: Study, wanted: dict, shown: dict[int, dict[int, int | None]], report: ImportReport
+) -> None:
     stored, answers_of = {}, {}
     for pk, study_clip, rater, seconds, submitted in Rating.objects.filter(
         study_clip_id__in={study_clip for study_clip, _ in wanted}
@@ -321,7 +323,9 @@ def _ratings_store(*, wanted: dict, shown: dict[int, dict[int, int | None]], rep
     Judgment.objects.filter(rating_id__in=rating_pks.values()).delete()
     Judgment.objects.bulk_create(
         [
-            Judgment(rating_id=rating_pks[key], category_id=category, answer=answer, added_by_rater=added)
+            Judgment(
+                rating_id=rating_pks[key], study_id=study.pk, category_id=category, answer=answer, added_by_rater=added
+            )
             for key, answers in judgments.items()
             for category, answer, added in sorted(answers)
         ],

@@ -11,11 +11,26 @@ One module per concern; every public name is re-exported here, so callers write
 - payloads: what a rater sees (the allow-list of a clip's and a rating's fields)
 - progress: how far a study is, for its rater and its researcher; judgment rows
 - imports: the import jobs a researcher started; the taxonomies to build datasets on
+- adjudication: a study's contested labels (votes grouped in SQL, a page at a time) and
+  the decisions on them
 - label_studio: a study's clips, proposals and ratings as a Label Studio export needs them
+- qualification: a rater's place in a study's qualification, every rater's results
+- standing: one rater of a study by id, the study's audit trail
+- history: a rater's recent ratings as they revise them, and the rule of which they may;
+  a rating's versions for the study's owner; feedback: a rater's disagreements with the
+  truth on a gold clip (the study option gold_feedback)
 """
 
 from annotator.catalog import dataset_get as dataset_get_by_name
 from annotator.catalog import proposal_set_get
+from annotator.selectors.adjudication import (
+    ContestedLabel,
+    ContestedLabels,
+    RaterAnswer,
+    adjudication_target,
+    study_adjudication_rows,
+    study_contested_labels,
+)
 from annotator.selectors.catalog import (
     clip_for_researcher,
     clip_label_names,
@@ -39,6 +54,19 @@ from annotator.selectors.clip_labels import (
     study_clip_labels,
     study_clip_votes,
 )
+from annotator.selectors.feedback import GoldTruth, RatedAnswer, gold_disagreements, gold_truths, rating_feedback
+from annotator.selectors.history import (
+    REVISABLE_RATINGS,
+    Refusal,
+    rater_history,
+    rater_recent_rating_ids,
+    rating_answers,
+    rating_detail,
+    rating_for_rater,
+    rating_for_study_owner,
+    rating_versions,
+    revision_refusal,
+)
 from annotator.selectors.imports import (
     datasets_owned,
     import_job_errors,
@@ -49,6 +77,12 @@ from annotator.selectors.imports import (
 from annotator.selectors.label_studio import LabelStudioClip, LabelStudioRating, study_label_studio_rows
 from annotator.selectors.payloads import rating_payload, study_clip_media_url, study_clip_payload
 from annotator.selectors.progress import rater_progress, study_gold_truth, study_judgments, study_progress
+from annotator.selectors.qualification import (
+    QualificationStatus,
+    qualification_clip_for_member,
+    qualification_results,
+    qualification_status,
+)
 from annotator.selectors.queue import (
     ClipLoad,
     QueueState,
@@ -61,9 +95,11 @@ from annotator.selectors.queue import (
     study_clips_open_for_rater,
     user_for_token,
 )
+from annotator.selectors.standing import study_events, study_rater_get
 from annotator.selectors.studies import (
     rater_studies,
     studies_for_researcher,
+    study_for_member,
     study_for_rater,
     study_for_researcher,
     study_get,
@@ -82,6 +118,33 @@ from annotator.selectors.training_reads import (
 )
 
 __all__ = [
+    "GoldTruth",
+    "RatedAnswer",
+    "gold_disagreements",
+    "gold_truths",
+    "rating_feedback",
+    "REVISABLE_RATINGS",
+    "Refusal",
+    "rater_history",
+    "rater_recent_rating_ids",
+    "rating_answers",
+    "rating_detail",
+    "rating_for_rater",
+    "rating_for_study_owner",
+    "rating_versions",
+    "revision_refusal",
+    "ContestedLabel",
+    "ContestedLabels",
+    "RaterAnswer",
+    "adjudication_target",
+    "study_adjudication_rows",
+    "study_contested_labels",
+    "QualificationStatus",
+    "qualification_clip_for_member",
+    "qualification_results",
+    "qualification_status",
+    "study_events",
+    "study_rater_get",
     "LabelStudioClip",
     "LabelStudioRating",
     "study_label_studio_rows",
@@ -135,6 +198,7 @@ __all__ = [
     "study_clip_media_url",
     "study_clip_payload",
     "study_clips_open_for_rater",
+    "study_for_member",
     "study_for_rater",
     "study_for_researcher",
     "study_get",

@@ -23,6 +23,7 @@ from annotator.models import (
     Study,
     StudyClip,
     StudyClipLabel,
+    StudyRater,
 )
 
 #: Primary keys per ``IN (...)`` list: one statement stays small for any number of clips.
@@ -37,7 +38,7 @@ FETCH_ROWS = 100_000
 
 def study_judgment_count(*, study: Study) -> int:
     """Judgments on the study's clips (proposals, decoys and labels raters added)."""
-    return Judgment.objects.filter(rating__study_clip__study=study).count()
+    return Judgment.objects.filter(study=study).count()
 
 
 def taxonomy_category_rows(*, taxonomy_id: int) -> list[tuple[int, int, str]]:
@@ -141,24 +142,40 @@ def study_judgment_arrays(*, study: Study) -> StudyJudgmentArrays:
         f"WHERE study_id = {study_pk} ORDER BY id",
         (pk, pk, pk, flag),
     )
+    excluded = " ".join(f"AND r.rater_id <> {int(rater_pk)}" for rater_pk in excluded_rater_pks(study=study))
     rating = _number_columns(
         f"SELECT r.id, r.study_clip_id, r.rater_id, CASE WHEN r.skipped THEN 1 ELSE 0 END, r.seconds_spent "
-        f"FROM {ratings} r JOIN {clips} sc ON sc.id = r.study_clip_id WHERE sc.study_id = {study_pk} ORDER BY r.id",
+        f"FROM {ratings} r JOIN {clips} sc ON sc.id = r.study_clip_id WHERE sc.study_id = {study_pk} {excluded} "
+        f"ORDER BY r.id",
         (pk, pk, pk, flag, seconds),
     )
+    # By the copied study column, with no join: joining 7M answers to their ratings and
+    # clips was most of a 200k-clip study's load. Answers of ratings not read above
+    # (skipped, or of a rater removed with their ratings excluded) are dropped here.
     judgment = _number_columns(
         f"SELECT j.rating_id, j.category_id, {codes('j.answer', ANSWERS, -1)}, {codes('j.modality', MODALITIES, -1)}, "
-        f"CASE WHEN j.added_by_rater THEN 1 ELSE 0 END "
-        f"FROM {judgments} j JOIN {ratings} r ON r.id = j.rating_id JOIN {clips} sc ON sc.id = r.study_clip_id "
-        f"WHERE sc.study_id = {study_pk} AND NOT r.skipped",
+        f"CASE WHEN j.added_by_rater THEN 1 ELSE 0 END FROM {judgments} j WHERE j.study_id = {study_pk}",
         (pk, pk, code, code, flag),
     )
+    judgment = _of_ratings(judgment, rating_pks=rating[0])
     label = _number_columns(
         f"SELECT l.study_clip_id, l.category_id, {codes('l.source', SOURCES, -1)} "
         f"FROM {labels} l JOIN {clips} sc ON sc.id = l.study_clip_id WHERE sc.study_id = {study_pk}",
         (pk, pk, code),
     )
     return StudyJudgmentArrays(*clip, *rating, *judgment, *label)
+
+
+def excluded_rater_pks(*, study: Study) -> list[int]:
+    """Raters removed from the study with their ratings left out of its consensus."""
+    return sorted(StudyRater.objects.filter(study=study, ratings_excluded=True).values_list("rater_id", flat=True))
+
+
+def _of_ratings(columns: list[np.ndarray], *, rating_pks: np.ndarray) -> list[np.ndarray]:
+    """The rows of judgment columns (rating pk first) whose rating is among `rating_pks` (ascending)."""
+    found = np.searchsorted(rating_pks, columns[0])
+    keep = rating_pks[np.minimum(found, len(rating_pks) - 1)] == columns[0] if len(rating_pks) else found < 0
+    return columns if keep.all() else [column[keep] for column in columns]
 
 
 def _number_columns(sql: str, dtypes: Sequence[type]) -> list[np.ndarray]:

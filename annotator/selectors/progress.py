@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from annotator.models import GoldLabel, Judgment, Rating, Reservation, Study, StudyClip, StudyClipLabel
+from annotator.models import GoldLabel, Judgment, Rating, Reservation, Study, StudyClip, StudyClipLabel, StudyRater
 
 
 def rater_progress(*, study: Study, rater, now: datetime | None = None) -> dict:
@@ -161,7 +161,8 @@ def study_judgments(*, study: Study) -> list[dict]:
     category_name and answer None). source is the label's (proposal, decoy or added: the
     judgments of a rater who added a label have added_by_rater too); is_decoy marks decoys;
     modality is A / V / AV or blank. clip_id is the Clip's primary key, clip_name its
-    dataset id."""
+    dataset id. Raters removed with their ratings excluded are left out."""
+    excluded = StudyRater.objects.filter(study=study, ratings_excluded=True).values("rater_id")
     sources = {
         (study_clip_pk, category_pk): source
         for study_clip_pk, category_pk, source in StudyClipLabel.objects.filter(study_clip__study=study).values_list(
@@ -179,7 +180,8 @@ def study_judgments(*, study: Study) -> list[dict]:
         "seconds_spent": "rating__seconds_spent",
     }
     judgments = (
-        Judgment.objects.filter(rating__study_clip__study=study)
+        Judgment.objects.filter(study=study)
+        .exclude(rating__rater__in=excluded)
         .order_by("rating__study_clip__position", "rating__rater_id", "category_id")
         .values(*rating_fields.values(), "category_id", "category__name", "answer", "modality", "added_by_rater")
     )
@@ -202,6 +204,7 @@ def study_judgments(*, study: Study) -> list[dict]:
     skipped_fields["rating_id"] = "pk"
     skipped = (
         Rating.objects.filter(study_clip__study=study, skipped=True)
+        .exclude(rater__in=excluded)
         .order_by("study_clip__position", "rater_id")
         .values(*skipped_fields.values())
     )

@@ -2,13 +2,19 @@
 
 One module per concern; every service is re-exported here, so callers write
 `services.<name>(...)`:
-- studies: creation (sampling, gold clips, shown labels), raters, closing
+- studies: creation (sampling, gold clips, the qualification set, shown labels), raters
+- standing: steering a running study: pausing, resuming, removing raters (and automatic
+  pausing on gold accuracy or decoy acceptance); pausing, resuming, closing, reopening it
+- qualification: a rater's pass through the study's qualification set; retry, admit
 - queue: next clip (reserve), release, purging lapsed reservations, the completed_count
   ordering hint; its docstring states the queue's concurrency and expiry rules
-- ratings: submit; answers: checking a rating's answers against the labels shown;
+- ratings: submit; revisions: a rater revising one of their recent ratings (versioned);
+  answers: checking a rating's answers against the labels shown;
   clip_labels: what a rating changes about its clip's labels; settling: the rules of the
   'settled' queue (when a label and a clip's label set are decided)
 - gold: known truth per label (a gold file, or an earlier study's consensus)
+- adjudication: the researcher's decision on a contested label, over the raters' vote
+- audit: the trail of researcher actions on a study (study_event_record)
 - sharing: a dataset's owner and the researchers it is shared with
 - imports: creating datasets and the import jobs the pages and the API start, Label Studio
   exports among them (run by the
@@ -19,7 +25,9 @@ the study's size.
 """
 
 from annotator.importers.gold import gold_labels_import, gold_promote_from_study
+from annotator.services.adjudication import ADJUDICATED_MODALITIES, MAX_NOTE, adjudication_clear, label_adjudicate
 from annotator.services.answers import ANSWERS, MAX_ADDED, MAX_ANSWERS, MODALITIES
+from annotator.services.audit import study_event_record
 from annotator.services.imports import (
     clips_import_start,
     dataset_create,
@@ -45,16 +53,32 @@ from annotator.services.queue import (
     QUEUE_PASSES,
     clip_next_for_rater,
     require_active,
+    require_standing,
     reservation_release,
     reservations_purge,
     study_clip_counts_refresh,
 )
 from annotator.services.ratings import MAX_SECONDS_SPENT, rating_submit
+from annotator.services.revisions import REVISABLE_RATINGS, rating_revise
 from annotator.services.sharing import dataset_claim, dataset_owner_set, dataset_share
 from annotator.services.spectrogram_jobs import spectrogram_job_fail, spectrogram_job_run, spectrogram_job_start
-from annotator.services.studies import study_add_raters, study_close, study_create
+from annotator.services.standing import (
+    rater_auto_pause_check,
+    rater_pause,
+    rater_remove,
+    rater_resume,
+    study_close,
+    study_pause,
+    study_reopen,
+    study_resume,
+)
+from annotator.services.studies import study_add_raters, study_create
 
 __all__ = [
+    "ADJUDICATED_MODALITIES",
+    "MAX_NOTE",
+    "adjudication_clear",
+    "label_adjudicate",
     "MediaFileResult",
     "clips_import_start",
     "dataset_create",
@@ -85,8 +109,11 @@ __all__ = [
     "gold_labels_import",
     "gold_promote_from_study",
     "rating_submit",
+    "REVISABLE_RATINGS",
+    "rating_revise",
     "reservation_release",
     "require_active",
+    "require_standing",
     "reservations_purge",
     "spectrogram_job_fail",
     "spectrogram_job_run",
@@ -95,4 +122,12 @@ __all__ = [
     "study_clip_counts_refresh",
     "study_close",
     "study_create",
+    "rater_auto_pause_check",
+    "rater_pause",
+    "rater_remove",
+    "rater_resume",
+    "study_pause",
+    "study_reopen",
+    "study_resume",
+    "study_event_record",
 ]

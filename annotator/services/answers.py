@@ -49,7 +49,7 @@ def answers_check(
     must_answer = {label.category_id for label in labels if label.shown_now and label.shown_at(reserved_at)}
     parsed: dict[int, str] = {}
     for key, answer in (answers or {}).items():
-        category_pk = _as_id(key, what="answer key")
+        category_pk = as_id(key, what="answer key")
         if category_pk not in may_answer:
             raise ApplicationError(f"Category {key} was not shown for this clip.", extra={"category_id": key})
         if answer not in ANSWERS:
@@ -76,7 +76,7 @@ def answers_check(
 
 
 def _added_check(*, added: Sequence[int], answered, dataset_id: int) -> list[int]:
-    added_ids = list(dict.fromkeys(_as_id(value, what="added category") for value in added or ()))
+    added_ids = list(dict.fromkeys(as_id(value, what="added category") for value in added or ()))
     if len(added_ids) > MAX_ADDED:
         raise ApplicationError(f"Add at most {MAX_ADDED} labels to a clip.", extra={"added": len(added_ids)})
     overlapping = sorted(set(added_ids) & set(answered))
@@ -101,7 +101,7 @@ def _modalities_check(*, modalities: Mapping[int, str], present: set[int], ask_m
         raise ApplicationError("This study does not ask where a label is heard or seen; send no modalities.")
     out: dict[int, str] = {}
     for key, modality in (modalities or {}).items():
-        category_pk = _as_id(key, what="modality key")
+        category_pk = as_id(key, what="modality key")
         if modality not in MODALITIES:
             raise ApplicationError(
                 f"Modality {modality!r} for category {key} is not one of A (heard), V (seen), AV (both).",
@@ -115,7 +115,8 @@ def _modalities_check(*, modalities: Mapping[int, str], present: set[int], ask_m
     return out
 
 
-def _as_id(value: object, *, what: str) -> int:
+def as_id(value: object, *, what: str) -> int:
+    """A category id sent as a JSON key or value (a string or a number), else ApplicationError."""
     if isinstance(value, bool):
         raise ApplicationError(f"{what} {value!r} is not a category id.")
     try:

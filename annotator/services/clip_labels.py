@@ -1,14 +1,16 @@
-"""What a stored rating changes about its clip's labels, written while rating_submit holds the
-clip's row lock: labels the rater added become labels later raters are shown, the rater's gold
-tally moves, added labels the next raters rejected stop being shown, and in a 'settled' study
-decided labels stop being shown and the clip settles (rules: annotator.services.settling)."""
+"""What a stored (or revised) rating changes about its clip's labels, written while rating_submit
+(or rating_revise) holds the clip's row lock: labels the rater added become labels later raters
+are shown, the rater's gold tally moves, added labels the next raters rejected stop being shown,
+and in a 'settled' study decided labels stop being shown and the clip settles (rules:
+annotator.services.settling)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import F, IntegerField
+from django.db.models.functions import Greatest
 
 from annotator import selectors
 from annotator.models import Judgment, RaterGoldTally, Study, StudyClip, StudyClipLabel
@@ -66,6 +68,21 @@ def added_labels_store(
 def gold_tally_add(*, study: Study, study_clip: StudyClip, rater, judgments: Sequence[Judgment]) -> None:
     """Count the rater's decisive answers on the gold clip's labels with known truth."""
     truth = selectors.clip_gold_truth(clip_id=study_clip.clip_id)
+    _gold_tally_move(study=study, rater=rater, counts=_gold_counts(truth=truth, judgments=judgments))
+
+
+def gold_tally_revise(
+    *, study: Study, study_clip: StudyClip, rater, before: Sequence[Judgment], after: Sequence[Judgment]
+) -> None:
+    """A revised rating of a gold clip: take its replaced answers' contribution out of the
+    rater's tally and count the new ones (a count never goes below zero, should the truth
+    have changed since the answers were first counted)."""
+    truth = selectors.clip_gold_truth(clip_id=study_clip.clip_id)
+    old, new = _gold_counts(truth=truth, judgments=before), _gold_counts(truth=truth, judgments=after)
+    _gold_tally_move(study=study, rater=rater, counts={key: new[key] - old[key] for key in new})
+
+
+def _gold_counts(*, truth: dict[int, bool], judgments: Sequence[Judgment]) -> dict[str, int]:
     counts = {"true_present": 0, "false_absent": 0, "true_absent": 0, "false_present": 0}
     for judgment in judgments:
         known = truth.get(judgment.category_id)
@@ -75,10 +92,18 @@ def gold_tally_add(*, study: Study, study_clip: StudyClip, rater, judgments: Seq
         key = ("true_present" if said_present else "false_absent") if known else None
         key = key or ("false_present" if said_present else "true_absent")
         counts[key] += 1
+    return counts
+
+
+def _gold_tally_move(*, study: Study, rater, counts: dict[str, int]) -> None:
+    """Add `counts` (negative ones subtract, down to zero) to the rater's tally in the study."""
     if not any(counts.values()):
         return
     tally, _ = RaterGoldTally.objects.get_or_create(study=study, rater=rater)
-    RaterGoldTally.objects.filter(pk=tally.pk).update(**{key: F(key) + value for key, value in counts.items()})
+    floor = {"output_field": IntegerField()}
+    RaterGoldTally.objects.filter(pk=tally.pk).update(
+        **{key: F(key) + value if value >= 0 else Greatest(F(key) + value, 0, **floor) for key, value in counts.items()}
+    )
 
 
 def review_needed(*, study: Study, study_clip: StudyClip, labels: Sequence[ShownLabel]) -> bool:

@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotator import selectors
-from annotator.models import Rating, Reservation, Study, StudyClip
+from annotator.models import Rating, Reservation, Study, StudyClip, StudyRater
 from config.errors import ConflictError, NotFoundError
 
 User = AbstractBaseUser
@@ -49,6 +49,7 @@ def clip_next_for_rater(*, study: Study, rater: User, now: datetime | None = Non
     if not state.is_member:
         raise NotFoundError(f"Study {study.pk} does not exist or you are not rating it.")
     require_active(study=study)
+    require_standing(study=study, state=state.state, qualification=state.qualification)
     if state.has_lapsed:
         Reservation.objects.filter(rater=rater, study_clip__study=study, expires_at__lte=now).delete()
     if state.held_study_clip_id is not None:
@@ -234,7 +235,24 @@ def reservations_purge(*, now: datetime | None = None, batch_size: int = PURGE_B
             return total
 
 
+PAUSED_MESSAGE = "The researcher has paused your work on this study; you will be able to go on once they resume you."
+QUALIFY_MESSAGE = "This study asks you to pass its qualification first."
+FAILED_MESSAGE = "You did not pass this study's qualification; the researcher can let you try again."
+
+
+def require_standing(*, study: Study, state: str, qualification: str) -> None:
+    """Refuse the main queue to a paused rater, and to one who has not qualified in a study
+    that asks for it (extra.qualification says which: required or failed)."""
+    if state == StudyRater.State.PAUSED:
+        raise ConflictError(PAUSED_MESSAGE, extra={"standing": "paused"})
+    if study.qualification_clips and qualification not in StudyRater.QUALIFIED:
+        failed = qualification == StudyRater.Qualification.FAILED
+        raise ConflictError(
+            FAILED_MESSAGE if failed else QUALIFY_MESSAGE, extra={"qualification": "failed" if failed else "required"}
+        )
+
+
 def require_active(*, study: Study) -> None:
-    """Refuse to serve or store anything for a closed study."""
+    """Refuse to serve or store anything for a paused or closed study."""
     if study.status != Study.Status.ACTIVE:
-        raise ConflictError(f"Study '{study.name}' is closed.")
+        raise ConflictError(f"Study '{study.name}' is {study.get_status_display()}.")

@@ -15,6 +15,7 @@ from annotator.models import Judgment, Rating, Reservation, StudyClip
 from annotator.services import clip_labels
 from annotator.services.answers import answers_check
 from annotator.services.queue import LAPSED_MESSAGE, completed_count_sync, require_active
+from annotator.services.standing import rater_auto_pause_check
 from config.errors import ApplicationError, ConflictError, NotFoundError
 
 User = AbstractBaseUser
@@ -85,7 +86,7 @@ def _rating_store(
     if load.reservation_id is None:
         # A live reservation counted in the clip's load, so storing cannot over-fill it.
         raise ConflictError(LAPSED_MESSAGE)
-    seconds = _validated_seconds(seconds_spent)
+    seconds = validated_seconds(seconds_spent)
     judgments: list[Judgment] = []
     added_something = False
     labels: list = []
@@ -120,6 +121,7 @@ def _rating_store(
     completed_count_sync(study_clip=locked, completed=completed, quiet_ratings=quiet)
     if locked.is_gold:
         clip_labels.gold_tally_add(study=study, study_clip=locked, rater=rater, judgments=judgments)
+    rater_auto_pause_check(study=study, study_clip=locked, rater=rater, judgments=judgments)
     if added_something or clip_labels.review_needed(study=study, study_clip=locked, labels=labels):
         clip_labels.clip_review_apply(study_clip=locked, study=study, completed=completed, quiet_ratings=quiet, now=now)
     return rating
@@ -147,27 +149,30 @@ def _rating_insert(
         )
         (values["id"],) = cursor.fetchone()
         if judgments:
-            rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(judgments))
+            rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(judgments))
             params = [
                 value
                 for judgment in judgments
                 for value in (
                     values["id"],
+                    study_clip.study_id,
                     judgment.category_id,
                     judgment.answer,
                     judgment.modality,
                     bool(judgment.added_by_rater),
                 )
             ]
-            columns = "rating_id, category_id, answer, modality, added_by_rater"
+            columns = "rating_id, study_id, category_id, answer, modality, added_by_rater"
             cursor.execute(f"INSERT INTO {Judgment._meta.db_table} ({columns}) VALUES {rows}", params)
+    values.update(version=1, revised_at=None)  # the columns' defaults
     fields = [field.attname for field in Rating._meta.concrete_fields]
     rating = Rating.from_db(connection.alias, fields, [values[name] for name in fields])
     rating.study_clip, rating.rater = study_clip, rater
     return rating
 
 
-def _validated_seconds(seconds_spent: float | None) -> float | None:
+def validated_seconds(seconds_spent: float | None) -> float | None:
+    """A rater's time on a clip: None, or seconds between 0 and a day."""
     if seconds_spent is None:
         return None
     try:

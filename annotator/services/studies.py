@@ -1,5 +1,6 @@
 """Creating studies: sampling their clips (seeded, optionally class-stratified), adding gold
-clips, fixing the labels each clip shows; adding raters; closing a study."""
+clips and the qualification set, fixing the labels each clip shows; adding raters (closing and
+the rest of a running study's steering: services.standing)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,15 @@ from annotator.models import (
     GoldLabel,
     Proposal,
     ProposalSet,
-    Reservation,
+    QualificationClip,
     Study,
     StudyClip,
     StudyClipLabel,
+    StudyEvent,
 )
 from annotator.selectors.catalog import clips_without_media_flags, datasets_for_researcher
+from annotator.services.audit import study_event_record
+from annotator.services.standing import raters_readmit
 from config.errors import ApplicationError, NotFoundError
 
 logger = logging.getLogger(__name__)
@@ -62,6 +66,12 @@ def study_create(
     quiet_raters: int = 8,
     ask_modality: bool = True,
     max_labels_shown: int = 10,
+    qualification_clips: int = 0,
+    qualification_pass_mark: float = 0.8,
+    gold_feedback: bool = False,
+    pause_below_gold_accuracy: float | None = None,
+    pause_above_decoy_acceptance: float | None = None,
+    auto_pause_min_answers: int = 10,
 ) -> Study:
     """Sample a study's clips (seeded, optionally class-stratified), add gold clips, and fix
     the labels each clip shows: its proposals plus decoys, shuffled with the seed.
@@ -76,7 +86,15 @@ def study_create(
     between `min_raters` and `raters_per_clip` raters, until its label set is decided (the
     rules, `settle_error` and `quiet_raters` included: annotator.services.settling). Gold
     clips come from clips with gold labels (GoldLabel) when the dataset has any, else from
-    clips with original labels."""
+    clips with original labels.
+
+    `qualification_clips` > 0: raters first answer that many gold clips (the dataset's
+    clips with GoldLabel rows, none of the study's own), scored against the truth, and enter
+    the queue at `qualification_pass_mark` (services.qualification). `gold_feedback` shows a
+    rater, after a gold clip, which answers disagreed with the truth. A rater is paused
+    automatically when their gold accuracy falls below `pause_below_gold_accuracy` or their
+    decoy acceptance rises above `pause_above_decoy_acceptance`, over at least
+    `auto_pause_min_answers` answers (services.standing)."""
     name = (name or "").strip()
     split = (split or "").strip()
     _validate_study_settings(
@@ -102,6 +120,12 @@ def study_create(
     # not found, as on every page and API, so ids don't tell what exists.
     if not datasets_for_researcher(user=owner).filter(pk=dataset.pk).exists():
         raise NotFoundError(f"Dataset {dataset.pk} does not exist or is not yours.")
+    _validate_control(
+        qualification_clips=qualification_clips,
+        qualification_pass_mark=qualification_pass_mark,
+        pause_below_gold_accuracy=pause_below_gold_accuracy,
+        pause_above_decoy_acceptance=pause_above_decoy_acceptance,
+    )
     excluded_flags = _validated_media_flags(exclude_media_flags)
     rater_list = _validated_raters(raters)
     rng = random.Random(seed)
@@ -142,6 +166,9 @@ def study_create(
 
     ordered = [(pk, False) for pk in sampled] + [(pk, True) for pk in gold]
     rng.shuffle(ordered)
+    qualification = _qualification_sample(
+        eligible_ids=eligible_ids, taken=chosen | set(gold), with_gold=with_gold, count=qualification_clips, seed=seed
+    )
 
     with transaction.atomic():
         study = Study.objects.create(
@@ -166,8 +193,17 @@ def study_create(
             quiet_raters=quiet_raters,
             ask_modality=bool(ask_modality),
             max_labels_shown=max_labels_shown,
+            qualification_clips=qualification_clips,
+            qualification_pass_mark=qualification_pass_mark,
+            gold_feedback=bool(gold_feedback),
+            pause_below_gold_accuracy=pause_below_gold_accuracy,
+            pause_above_decoy_acceptance=pause_above_decoy_acceptance,
+            auto_pause_min_answers=auto_pause_min_answers,
         )
         study.raters.set(rater_list)
+        QualificationClip.objects.bulk_create(
+            [QualificationClip(study=study, clip_id=pk, position=position) for position, pk in enumerate(qualification)]
+        )
         # Plain rows, not model instances: bulk_create's per-instance preparation was most of
         # the cost of a 200k-clip study (bench/study_scale.py).
         rows_insert(
@@ -202,18 +238,19 @@ def _planner_statistics_refresh(*, models: Sequence[type]) -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
-def study_add_raters(*, study: Study, raters: Sequence[User]) -> Study:
-    """Add raters to a study's pool; users already in it are left as they are."""
-    study.raters.add(*_validated_raters(raters))
-    return study
-
-
-def study_close(*, study: Study) -> Study:
-    """Close a study: nothing more is served or accepted, and open reservations lapse."""
+def study_add_raters(*, study: Study, raters: Sequence[User], actor=None) -> Study:
+    """Add raters to a study's pool; users already in it are left as they are. A rater who
+    was removed comes back active, their ratings in the consensus again (services.standing)."""
+    validated = _validated_raters(raters)
     with transaction.atomic():
-        Study.objects.filter(pk=study.pk).update(status=Study.Status.CLOSED)
-        Reservation.objects.filter(study_clip__study=study).delete()
-    study.status = Study.Status.CLOSED
+        new = [rater for rater in validated if not study.raters.filter(pk=rater.pk).exists()]
+        study.raters.add(*validated)
+        raters_readmit(study=study, raters=validated)
+        if new and actor is not None:
+            names = sorted(rater.get_username() for rater in new)
+            study_event_record(
+                study=study, actor=actor, action=StudyEvent.Action.RATERS_ADDED, details={"raters": names}
+            )
     return study
 
 
@@ -247,6 +284,41 @@ def _validate_study_settings(
             raise ApplicationError(f"{field} must be a whole number of at least {minimum} (got {value!r}).")
     if isinstance(gold_rate, bool) or not isinstance(gold_rate, int | float) or not 0 <= gold_rate <= 1:
         raise ApplicationError(f"gold_rate must lie between 0 and 1 (got {gold_rate!r}).")
+
+
+def _validate_control(
+    *,
+    qualification_clips: int,
+    qualification_pass_mark: float,
+    pause_below_gold_accuracy: float | None,
+    pause_above_decoy_acceptance: float | None,
+) -> None:
+    if qualification_clips < 0:
+        raise ApplicationError("qualification_clips must be 0 (no qualification) or more.")
+    shares = {
+        "qualification_pass_mark": qualification_pass_mark,
+        "pause_below_gold_accuracy": pause_below_gold_accuracy,
+        "pause_above_decoy_acceptance": pause_above_decoy_acceptance,
+    }
+    for field, value in shares.items():
+        if value is not None and not 0 <= value <= 1:
+            raise ApplicationError(f"{field} must lie between 0 and 1.", extra={"field": field})
+
+
+def _qualification_sample(
+    *, eligible_ids: Sequence[int], taken: set[int], with_gold: set[int], count: int, seed: int
+) -> list[int]:
+    """The qualification set: `count` clips with gold labels outside the study, seeded on
+    a generator of its own (a study's sample and decoys stay those its seed always gave)."""
+    if not count:
+        return []
+    pool = [pk for pk in eligible_ids if pk in with_gold and pk not in taken]
+    if count > len(pool):
+        raise ApplicationError(
+            f"qualification_clips is {count} but only {len(pool)} clips with gold labels remain outside the study.",
+            extra={"qualification_available": len(pool)},
+        )
+    return random.Random(f"qualification:{seed}").sample(pool, count)
 
 
 def _validate_serving(

@@ -44,7 +44,17 @@ from evaluation.metrics.codes import (
     PRESENT,
     UNSURE,
 )
-from evaluation.metrics.consensus import ADDED_MIN_PRESENT, label_confirmed, modality_agreement, modality_consensus
+from evaluation.metrics.consensus import (
+    ADDED_MIN_PRESENT,
+    DECIDED_ABSENT,
+    DECIDED_PRESENT,
+    NOT_DECIDED,
+    decided,
+    decided_modality,
+    label_confirmed,
+    modality_agreement,
+    modality_consensus,
+)
 from evaluation.metrics.event_types import category_event_types, dominant_event_types, event_type_counts
 from evaluation.metrics.label_sets import (
     Cardinality,
@@ -78,6 +88,11 @@ from evaluation.metrics.study import (
 from evaluation.metrics.summary import StudySummary, acceptance_by_label, study_summary
 
 __all__ = [
+    "DECIDED_ABSENT",
+    "DECIDED_PRESENT",
+    "NOT_DECIDED",
+    "decided",
+    "decided_modality",
     "label_confirmed",
     "modality_agreement",
     "modality_consensus",

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 
 from evaluation.metrics._arrays import BoolArray, FloatArray, IntArray, _as_int, _safe_divide
 from evaluation.metrics.codes import ABSENT, ANSWERS, PRESENT
+from evaluation.metrics.consensus import decided
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class StudyItems:
     label: (M,) class index of each item.
     is_decoy: (M,) True for decoys, False for model proposals.
     n_clips: N, the number of clips (clips with no item still count in per-clip means).
+    decision: (M,) the researcher's decision per item where one was taken (``consensus.decided``:
+      1 present, 0 absent, -1 none), over the majority rule in ``confirmed``; None: no decisions.
     """
 
     counts: IntArray
@@ -31,6 +34,7 @@ class StudyItems:
     label: IntArray
     is_decoy: BoolArray
     n_clips: int
+    decision: IntArray | None = None
 
     def __post_init__(self) -> None:
         m = self.counts.shape[0]
@@ -43,6 +47,26 @@ class StudyItems:
             raise ValueError(f"clip indices must lie in [0, {self.n_clips})")
         if m and self.counts.min() < 0:
             raise ValueError("counts must be non-negative")
+        if self.decision is not None and self.decision.shape != (m,):
+            raise ValueError(f"decision must be ({m},), got shape {self.decision.shape}")
+
+    def confirmed(self) -> BoolArray:
+        """(M,) each item's consensus: ``majority_confirmed``, a researcher's decision over it."""
+        confirmed = majority_confirmed(self.counts)
+        return confirmed if self.decision is None else decided(confirmed, self.decision)
+
+    def subset(self, keep: ArrayLike, *, clip: ArrayLike | None = None, n_clips: int | None = None) -> StudyItems:
+        """The items where `keep` (M,) is True, decisions included; `clip` and `n_clips`
+        re-index their clips (default: as they are)."""
+        k = np.asarray(keep, dtype=bool)
+        return StudyItems(
+            counts=self.counts[k],
+            clip=self.clip[k] if clip is None else np.asarray(clip, dtype=np.int64),
+            label=self.label[k],
+            is_decoy=self.is_decoy[k],
+            n_clips=self.n_clips if n_clips is None else n_clips,
+            decision=None if self.decision is None else self.decision[k],
+        )
 
 
 def answer_counts(item_index: ArrayLike, answers: ArrayLike, n_items: int) -> IntArray:
@@ -95,8 +119,9 @@ ACCEPTANCE_SUMS = ("confirmed_proposals", "proposals", "confirmed_decoys", "deco
 
 
 def acceptance_clip_sums(items: StudyItems) -> FloatArray:
-    """Per clip: confirmed proposals, proposals, confirmed decoys, decoys, 1. Returns (N, 5)."""
-    confirmed = majority_confirmed(items.counts)
+    """Per clip: confirmed proposals, proposals, confirmed decoys, decoys, 1 (confirmed: the
+    items' consensus, ``StudyItems.confirmed``). Returns (N, 5)."""
+    confirmed = items.confirmed()
     proposal = ~items.is_decoy
     n = items.n_clips
     return np.stack(

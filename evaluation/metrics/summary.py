@@ -16,7 +16,7 @@ from evaluation.metrics.agreement import (
     kappa_item_terms,
 )
 from evaluation.metrics.bootstrap import Interval, bootstrap_intervals
-from evaluation.metrics.study import StudyItems, acceptance_clip_sums, acceptance_from_sums, majority_confirmed
+from evaluation.metrics.study import StudyItems, acceptance_clip_sums, acceptance_from_sums
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,10 @@ def study_summary(
 
 
 def acceptance_by_label(items: StudyItems, n_labels: int) -> tuple[FloatArray, IntArray]:
-    """Share of each label's proposals (decoys excluded) confirmed: ((L,) rate, (L,) proposals)."""
+    """Share of each label's proposals (decoys excluded) confirmed (their consensus,
+    ``StudyItems.confirmed``): ((L,) rate, (L,) proposals)."""
     proposal = ~items.is_decoy
-    confirmed = majority_confirmed(items.counts) & proposal
+    confirmed = items.confirmed() & proposal
     shown = np.bincount(items.label[proposal], minlength=n_labels)
     hits = np.bincount(items.label[confirmed], minlength=n_labels)
     return _safe_divide(hits, shown), shown.astype(np.int64)

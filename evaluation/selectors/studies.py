@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from annotator import selectors as annotator_selectors
 from annotator.selectors import judgments as annotator_judgments
 from evaluation import metrics
+from evaluation.selectors.adjudications import label_decisions
 from evaluation.selectors.clips import ClipTable, clip_table, taxonomy_categories
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class StudyData:
     label_source: np.ndarray  # (M,) "proposal" | "decoy" | "added"
     modality_votes: np.ndarray  # (M, 3) present answers per modality, columns metrics.MODALITIES
     label_gold: np.ndarray  # (M,) 1 / 0 known present / absent on a gold clip, else -1
+    label_decision: np.ndarray  # (M,) the researcher's decision: metrics.DECIDED_PRESENT / _ABSENT / NOT_DECIDED
+    label_decision_modality: np.ndarray  # (M,) a present decision's modality, index in metrics.MODALITIES, else -1
     judgment_rater: np.ndarray  # (J,) rater index
     judgment_item: np.ndarray  # (J,) label index
     judgment_answer: np.ndarray  # (J,) answer code
@@ -62,14 +65,7 @@ class StudyData:
     @functools.cached_property
     def items(self) -> metrics.StudyItems:
         """The shown proposals and decoys (labels raters added left out)."""
-        keep = self.label_source != "added"
-        return metrics.StudyItems(
-            counts=self.labels.counts[keep],
-            clip=self.labels.clip[keep],
-            label=self.labels.label[keep],
-            is_decoy=self.labels.is_decoy[keep],
-            n_clips=self.labels.n_clips,
-        )
+        return self.labels.subset(self.label_source != "added")
 
     def gold_truth(self) -> np.ndarray:
         """(M,) over ``labels``: 1 / 0 when the label's truth is known on a gold clip, else -1."""
@@ -81,13 +77,7 @@ class StudyData:
         new_index = np.cumsum(keep_clip) - 1
         items = self.items
         keep = keep_clip[items.clip]
-        return metrics.StudyItems(
-            counts=items.counts[keep],
-            clip=new_index[items.clip[keep]],
-            label=items.label[keep],
-            is_decoy=items.is_decoy[keep],
-            n_clips=int(keep_clip.sum()),
-        )
+        return items.subset(keep, clip=new_index[items.clip[keep]], n_clips=int(keep_clip.sum()))
 
 
 def study_data(*, study: Study) -> StudyData:
@@ -165,6 +155,11 @@ def study_data(*, study: Study) -> StudyData:
     category_pks = [0] * len(categories)
     for pk, index in category_index.items():
         category_pks[index] = pk
+    label_decision, label_decision_modality = label_decisions(
+        study=study,
+        label_study_clip=clip_study_clip[clip_rows][label_clip],
+        label_category=np.asarray(category_pks, dtype=np.int64)[label_class],
+    )
     is_gold = clip_is_gold[clip_rows]
     clips = clip_table(clip_pks=clip_pk_of, num_classes=len(categories), category_index=category_index)
     label_gold = _label_gold(
@@ -181,11 +176,18 @@ def study_data(*, study: Study) -> StudyData:
         is_gold=is_gold,
         completed=np.bincount(rating_clip, minlength=n_clips),
         labels=metrics.StudyItems(
-            counts=counts, clip=label_clip, label=label_class, is_decoy=source == "decoy", n_clips=n_clips
+            counts=counts,
+            clip=label_clip,
+            label=label_class,
+            is_decoy=source == "decoy",
+            n_clips=n_clips,
+            decision=label_decision,
         ),
         label_source=source,
         modality_votes=modality_votes.astype(np.int64),
         label_gold=label_gold,
+        label_decision=label_decision,
+        label_decision_modality=label_decision_modality,
         judgment_rater=rater,
         judgment_item=item,
         judgment_answer=answers,

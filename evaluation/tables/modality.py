@@ -40,6 +40,8 @@ def modality_by_label_table(data: StudyData, votes: Sequence[LabelVotes]) -> Tab
     label = np.asarray([v.label for v in confirmed], dtype=np.int64)
     consensus = metrics.modality_consensus(matrix)
     agreement = metrics.modality_agreement(matrix)
+    # Where each label is: its votes' consensus, or the modality the researcher's decision gave.
+    final = np.asarray([metrics.MODALITIES.index(v.modality) if v.modality else -1 for v in confirmed], dtype=np.int64)
 
     def row(name: str, keep: np.ndarray) -> tuple[Cell, ...]:
         voted = keep & (consensus >= 0)
@@ -48,7 +50,7 @@ def modality_by_label_table(data: StudyData, votes: Sequence[LabelVotes]) -> Tab
             name,
             int(keep.sum()),
             int(voted.sum()),
-            *_shares(consensus[keep]),
+            *_shares(final[keep]),
             float(np.nanmean(agreement[voted])) if voted.any() else None,
             None if np.isnan(alpha) else float(alpha),
         )
@@ -71,6 +73,7 @@ def modality_by_label_table(data: StudyData, votes: Sequence[LabelVotes]) -> Tab
         notes=[
             "Modality consensus: heard? and seen? each by the majority of the label's modality votes, a tie as yes.",
             "Modality agreement: share of a label's modality votes equal to its consensus, averaged over labels.",
+            "A label the researcher adjudicated with a modality counts in the shares with theirs.",
             "Sampled clips only (gold clips left out).",
         ],
     )

@@ -43,6 +43,12 @@ def human_study_table(data: StudyData, summary: metrics.StudySummary) -> Table:
         notes.append(f"{gold} gold clips are left out of these figures (used for rater quality).")
     if data.skipped:
         notes.append(f"{data.skipped} skipped ratings are not counted.")
+    decided = _decided_count(data.sample_items())
+    if decided:
+        notes.append(
+            f"{decided} labels were adjudicated by the researcher: their decision, not the vote, says whether "
+            "they are confirmed (agreement is the raters' alone)."
+        )
     return Table(
         key="human_study",
         title=f"Human study: {data.study.name}",
@@ -55,6 +61,10 @@ def human_study_table(data: StudyData, summary: metrics.StudySummary) -> Table:
         rows=rows,
         notes=notes,
     )
+
+
+def _decided_count(items: metrics.StudyItems) -> int:
+    return 0 if items.decision is None else int((items.decision != metrics.NOT_DECIDED).sum())
 
 
 def agreement_by_label_table(data: StudyData) -> Table:
@@ -99,8 +109,9 @@ class LabelVotes:
     unsure: int
     source: str  # "proposal" | "decoy" | "added"
     modality_votes: tuple[int, int, int] = (0, 0, 0)  # present answers heard only / seen only / both
-    confirmed: bool = False  # metrics.label_confirmed
+    confirmed: bool = False  # metrics.label_confirmed, a researcher's decision over it (metrics.decided)
     modality: str | None = None  # the modality consensus (metrics.consensus): A, V or AV; None without votes
+    adjudicated: bool = False  # the researcher decided it: `confirmed` (and a modality given) is theirs
 
     @property
     def agreement(self) -> float:
@@ -112,18 +123,25 @@ class LabelVotes:
 def label_votes(data: StudyData, *, confirmed_only: bool = False) -> list[LabelVotes]:
     """Every judged label (shown proposals and decoys, and labels raters added) with its
     votes, or only the confirmed ones; the consensus rules run once over all labels
-    (arrays), not once per label."""
+    (arrays), not once per label. A label the researcher adjudicated takes their decision
+    (and the modality it gives) over the vote."""
     labels = data.labels
     counts = np.asarray(labels.counts, dtype=np.int64).reshape(-1, 3)
     source = np.asarray(data.label_source, dtype=object)
-    confirmed = metrics.label_confirmed(counts[:, 0], counts[:, 1], source == "added")
+    decision = np.asarray(data.label_decision, dtype=np.int64)
+    confirmed = metrics.decided(metrics.label_confirmed(counts[:, 0], counts[:, 1], source == "added"), decision)
     names = np.asarray([*metrics.MODALITIES, None], dtype=object)  # consensus -1 (no votes) reads None
-    modality = names[metrics.modality_consensus(data.modality_votes)]
+    modality = names[
+        metrics.decided_modality(
+            metrics.modality_consensus(data.modality_votes), decision, data.label_decision_modality
+        )
+    ]
+    adjudicated = decision != metrics.NOT_DECIDED
     votes = np.asarray(data.modality_votes, dtype=np.int64).reshape(-1, len(metrics.MODALITIES))
     keep = confirmed if confirmed_only else slice(None)
     return [
-        LabelVotes(c, label, p, a, u, str(kind), tuple(modality_votes), bool(yes), name)
-        for c, label, (p, a, u), kind, modality_votes, yes, name in zip(
+        LabelVotes(c, label, p, a, u, str(kind), tuple(modality_votes), bool(yes), name, bool(decided))
+        for c, label, (p, a, u), kind, modality_votes, yes, name, decided in zip(
             np.asarray(labels.clip)[keep].tolist(),
             np.asarray(labels.label)[keep].tolist(),
             counts[keep].tolist(),
@@ -131,6 +149,7 @@ def label_votes(data: StudyData, *, confirmed_only: bool = False) -> list[LabelV
             votes[keep].tolist(),
             confirmed[keep].tolist(),
             modality[keep].tolist(),
+            adjudicated[keep].tolist(),
             strict=True,
         )
     ]
@@ -173,6 +192,7 @@ def missing_labels_table(data: StudyData, *, votes: list[LabelVotes] | None = No
         notes=[
             "Votes of the raters shown the label or who added it; an added label is shown to the clip's later raters.",
             f"An added label needs {metrics.ADDED_MIN_PRESENT} present answers (its adder's and another's).",
+            "A label the researcher adjudicated is listed by their decision, whatever its votes.",
         ],
     )
 

@@ -3,7 +3,7 @@
 Label Studio waits on /predict (100 s by default), so the checkpoint is read once per process
 and kept, on the device ``services.device_choose`` picks, for the next request. Each clip goes
 through the decode and feature pipeline training and prediction runs use
-(``modelzoo.nn.data``); its labels are the union set of the model's outputs, scored as a
+(``modelzoo.nn.infer``, as prediction runs); its labels are the union set of the model's outputs, scored as a
 prediction run's proposals are (``services.proposals_from_predictions``): each label by the
 best probability among the outputs whose top label it is. No Django here.
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 
 from modelzoo.nn.checkpoint import load_checkpoint, model_from_checkpoint
-from modelzoo.nn.data import ClipTensorDataset, make_loader
-from modelzoo.nn.loop import autocast_for, prepare_model
-from modelzoo.nn.model import AVModel, head_probabilities, union_labels
+from modelzoo.nn.infer import ClipPrediction, predict_with_model
+from modelzoo.nn.loop import prepare_model
+from modelzoo.nn.model import AVModel
 
 logger = logging.getLogger(__name__)
 
@@ -53,29 +53,18 @@ def loaded_model(*, checkpoint_path: str | Path, device: str) -> AVModel:
 
 def clips_labels(*, model: AVModel, paths: Sequence[str], batch_size: int) -> list[ClipLabels | None]:
     """The labels the model proposes for each media file, in order; None for a file that
-    does not decode (logged by the dataset)."""
-    device = next(model.parameters()).device
-    dataset = ClipTensorDataset([(path, None) for path in paths], model.config)
-    loader = make_loader(dataset, batch_size=batch_size, shuffle=False, num_workers=0, device=device)
-    found: list[ClipLabels | None] = [None] * len(paths)
-    with torch.inference_mode():
-        for batch in loader:
-            if not len(batch):
-                continue
-            video, mel, mask = batch.model_inputs(model.config, device, channels_last=device.type == "cuda")
-            with autocast_for(device):
-                logits = model(video if model.uses_video else None, mel if model.uses_audio else None, mask)
-            probs = {name: p.cpu() for name, p in head_probabilities(logits).items()}
-            for row, (index, union) in enumerate(zip(batch.indices, union_labels(probs), strict=True)):
-                found[index] = _clip_labels({name: p[row] for name, p in probs.items()}, union)
-    return found
+    does not decode (logged by the dataset). Predicted as prediction runs predict
+    (``modelzoo.nn.infer``)."""
+    predictions = predict_with_model(model=model, items=paths, batch_size=batch_size)
+    return [None if prediction.error else _clip_labels(prediction) for prediction in predictions]
 
 
-def _clip_labels(probs: dict[str, torch.Tensor], union: list[int]) -> ClipLabels:
-    """probs: {output: (C,)} of one clip; union: its labels in order (``union_labels``)."""
-    tops = {name: (float(p.max()), int(p.argmax())) for name, p in probs.items()}
+def _clip_labels(prediction: ClipPrediction) -> ClipLabels:
+    """Each label of the clip's union set, scored by the best top probability among the
+    outputs whose top label it is."""
+    tops = {name: ranked[0] for name, ranked in prediction.heads.items()}  # (class, probability)
     labels = []
-    for label in union:
-        heads = tuple(name for name, (_, top) in tops.items() if top == label)
-        labels.append((label, max(tops[name][0] for name in heads), heads))
+    for label in prediction.union:
+        heads = tuple(name for name, (top, _) in tops.items() if top == label)
+        labels.append((label, max(tops[name][1] for name in heads), heads))
     return ClipLabels(tuple(labels))

@@ -94,16 +94,39 @@ def predict(
 
     on_progress gets a ``PredictProgress`` after every batch.
     """
-    checkpoint = load_checkpoint(checkpoint_path)
-    model = model_from_checkpoint(checkpoint)
+    model = prepare_model(model_from_checkpoint(load_checkpoint(checkpoint_path)), torch.device(device)).eval()
+    return predict_with_model(
+        model=model,
+        items=items,
+        label_indices=label_indices,
+        batch_size=batch_size,
+        with_heatmaps=with_heatmaps,
+        on_progress=on_progress,
+        num_workers=num_workers,
+        cache_dir=cache_dir,
+    )
+
+
+def predict_with_model(
+    *,
+    model: AVModel,
+    items: Sequence[str],
+    label_indices: Sequence[int | None] | None = None,
+    batch_size: int = 8,
+    with_heatmaps: bool = False,
+    on_progress: Callable[[PredictProgress], None] | None = None,
+    num_workers: int = 0,
+    cache_dir: Path | None = None,
+) -> list[ClipPrediction]:
+    """``predict`` with a model already loaded and prepared on its device (``prepare_model``,
+    in eval mode): what a process that keeps one model for many requests calls."""
     labels = list(label_indices) if label_indices is not None else [None] * len(items)
     if len(labels) != len(items):
         raise ValueError(f"{len(labels)} label indices for {len(items)} items")
     for label in labels:
         if label is not None and not 0 <= label < model.num_classes:
             raise ValueError(f"label {label} outside [0, {model.num_classes})")
-    torch_device = torch.device(device)
-    model = prepare_model(model, torch_device).eval()
+    torch_device = next(model.parameters()).device
     dataset = ClipTensorDataset(list(zip(items, labels, strict=True)), model.config, cache_dir=cache_dir)
     loader = make_loader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers, device=torch_device)
     results: list[ClipPrediction | None] = [None] * len(items)
@@ -197,8 +220,7 @@ def head_logits(
     logits). A file that fails to decode gets a row of NaN.
     """
     model = model_from_checkpoint(load_checkpoint(checkpoint_path))
-    torch_device = torch.device(device)
-    model = prepare_model(model, torch_device).eval()
+    torch_device = next(model.parameters()).device
     dataset = ClipTensorDataset([(path, None) for path in items], model.config, cache_dir=cache_dir)
     loader = make_loader(dataset, batch_size=batch_size, shuffle=False, num_workers=0, device=torch_device)
     out = {name: np.full((len(items), model.num_classes), np.nan, dtype=np.float32) for name in model.output_names}

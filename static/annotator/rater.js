@@ -16,6 +16,15 @@
  * In a study that asks modality, a label's number key cycles present (heard and seen),
  * present (heard only), present (seen only), absent, unsure, not answered; an added label
  * is present by definition and its number (after the shown labels') cycles the three.
+ *
+ * H opens the rater's last ratings in the study (the history API); arrows and Enter choose
+ * one, whose clip and labels load in place of the clip being rated with the rater's answers
+ * on them: the same keys change them, Enter saves the change (a new version, through the
+ * revise API), Esc goes back to the clip being rated as it was left (its video, answers,
+ * added labels and clock kept aside meanwhile; the clip held ahead is untouched). In a study
+ * that gives feedback on gold clips, the page waits for a submit's answer and, where it names
+ * answers that disagreed with the truth, shows them until the rater dismisses them (Enter or
+ * Esc), then moves on.
  */
 (function () {
   "use strict";
@@ -56,6 +65,17 @@
   const chips = document.getElementById("added");
   const notice = document.getElementById("notice");
   const nextForm = document.getElementById("next-form");
+  const submitButton = document.getElementById("btn-submit");
+  const skipButton = document.getElementById("btn-skip");
+  const historyButton = document.getElementById("btn-history");
+  const historyPanel = document.getElementById("history-panel");
+  const historyList = document.getElementById("history-list");
+  const historyNote = document.getElementById("history-note");
+  const revisionBanner = document.getElementById("revision-banner");
+  const statusLine = document.getElementById("status-line");
+  const feedbackPanel = document.getElementById("feedback-panel");
+  const feedbackList = document.getElementById("feedback-list");
+  const feedbackContinue = document.getElementById("feedback-continue");
   // How long a 409 (lapsed reservation, closed study) stays on screen before the page moves on.
   const CONFLICT_NOTICE_MS = 2500;
 
@@ -269,7 +289,9 @@
   function cycle(toggle) {
     const state = toggle.dataset.state || "";
     const modality = toggle.dataset.modality || "";
-    const index = ANSWERS.findIndex(function (a) { return a[0] === state && a[1] === modality; });
+    // An answer outside the cycle (present with no modality given, in a rating reopened) goes
+    // on as from "not answered".
+    const index = Math.max(0, ANSWERS.findIndex(function (a) { return a[0] === state && a[1] === modality; }));
     const next = ANSWERS[(index + 1) % ANSWERS.length];
     setState(toggle, next[0], next[1]);
     hideNotice();
@@ -363,16 +385,18 @@
         button.className = "modality";
         const key = chipKey(index);
         button.title = "Heard, seen or both" + (key ? " (" + key + ")" : "");
-        button.textContent = (key ? key + " " : "") + MODALITY_TEXT[modality];
+        button.textContent = (key ? key + " " : "") + (MODALITY_TEXT[modality] || "where: not said");
         button.addEventListener("click", function () { cycleChip(id); button.blur(); });
         chip.appendChild(button);
       }
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.setAttribute("aria-label", "Remove " + name);
-      remove.textContent = "\u00d7";
-      remove.addEventListener("click", function () { added.delete(id); renderChips(); });
-      chip.appendChild(remove);
+      if (mode !== "revise") { // a revision keeps the labels the rater added
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.setAttribute("aria-label", "Remove " + name);
+        remove.textContent = "\u00d7";
+        remove.addEventListener("click", function () { added.delete(id); renderChips(); });
+        chip.appendChild(remove);
+      }
       chips.appendChild(chip);
     });
   }
@@ -485,6 +509,7 @@
   function hideNotice() { notice.hidden = true; }
 
   function post(skipped) {
+    if (mode === "revise") { if (!skipped) revisionSave(); return; }
     if (submitting) return;
     const answers = {};
     const modalities = {};
@@ -512,15 +537,21 @@
       added.forEach(function (label, id) { modalities[id] = label.modality; });
       body.modalities = modalities;
     }
-    if (aheadReady) {
-      // The clip held ahead is loaded: show it now and save these answers meanwhile.
+    if (aheadReady && !config.gold_feedback) {
+      // The clip held ahead is loaded: show it now and save these answers meanwhile. (With
+      // feedback on gold clips the page waits for the answer: it may name answers to show.)
       const saved = saveInBackground(config.submit_url, body, 0);
       show(aheadReady, saved);
       return;
     }
     submitSend(config.submit_url, body, false)
       .then(function (result) {
-        if (result.ok) { moveOn(); return; }
+        if (result.ok) {
+          const feedback = result.data.feedback || [];
+          if (feedback.length) feedbackShow(feedback, moveOn);
+          else moveOn();
+          return;
+        }
         if (result.status === 409) {
           // Nothing to retry here (the reservation lapsed, or the study closed): say so, go on.
           showNotice((result.data.message || "This clip can no longer be rated.") + " Moving on\u2026");
@@ -637,21 +668,21 @@
     if (!config.prefetch) { ahead = Promise.resolve(null); return; }
     const forClip = config.study_clip_id;
     ahead = (after || Promise.resolve())
-      .then(function () { return config.study_clip_id === forClip ? apiPost(config.next_api_url, { ahead_of: forClip }) : null; })
+      .then(function () { return queueClipId() === forClip ? apiPost(config.next_api_url, { ahead_of: forClip }) : null; })
       .then(function (response) {
         // 204: nothing beyond this clip; 409: this clip lapsed. Either way the form decides.
         return response && response.status === 200 ? response.json() : null;
       })
       .then(function (payload) {
-        if (!payload || config.study_clip_id !== forClip) return null;
+        if (!payload || queueClipId() !== forClip) return null;
         aheadId = payload.study_clip_id;
         const next = preload(clipConfig(payload));
-        if (config.study_clip_id === forClip) aheadReady = next;
+        if (queueClipId() === forClip) aheadReady = next;
         return next;
       })
       .catch(function () { return null; });
     ahead.then(function (next) {
-      if (config.study_clip_id === forClip) rater.dataset.ahead = next ? "ready" : "none";
+      if (queueClipId() === forClip) rater.dataset.ahead = next ? "ready" : "none";
     });
   }
 
@@ -711,6 +742,7 @@
     renderChips();
     leaveInput();
     hideNotice();
+    announce("");
     stripShow(stripLoading, config.study_clip_id);
     startedAt = performance.now();
     submitting = false;
@@ -726,6 +758,360 @@
     bar.setAttribute("aria-valuenow", String(done));
     bar.firstElementChild.style.width = (total ? (100 * done) / total : 0).toFixed(1) + "%";
     text.textContent = done + " of " + total + " done";
+  }
+
+  /* ---------------- the rater's last ratings: revising one ---------------- */
+
+  let mode = "rate"; // "rate": the clip the queue serves; "revise": one of the rater's last ratings
+  let panel = null; // "history" or "feedback" while that panel is open over the page
+  let queueState = null; // while revising: everything of the clip being rated, to go back to
+  let revising = null; // the rating being revised, as the rating API answered it
+  let pastItems = [];
+  let pastSelected = 0;
+  let feedbackThen = null;
+  const REVISE_ONLY_ANSWERS =
+    "Changing an earlier rating changes its answers only (no skipping, no new labels): Enter saves, Esc goes back.";
+
+  // The clip the queue serves (the one being rated), whichever clip is on show.
+  function queueClipId() { return queueState ? queueState.config.study_clip_id : config.study_clip_id; }
+
+  function announce(text) { statusLine.textContent = text; }
+
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; })
+          .then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
+      })
+      .catch(function () { return { ok: false, status: 0, data: {} }; });
+  }
+
+  function timeAgo(iso) {
+    const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+    if (seconds < 60) return "just now";
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 60) return minutes + " min ago";
+    const hours = Math.round(minutes / 60);
+    return hours < 24 ? hours + " h ago" : new Date(iso).toLocaleString();
+  }
+
+  function pastAnswerText(label) {
+    if (label.added_by_rater) return "added" + (label.modality ? ", " + MODALITY_TEXT[label.modality] : "");
+    return answerText(label.answer, label.modality);
+  }
+
+  function historyOpen() {
+    if (!config.history_url || panel || (submitting && mode === "rate")) return;
+    panel = "history";
+    historyPanel.hidden = false;
+    historyButton.setAttribute("aria-expanded", "true");
+    pastItems = [];
+    historyList.replaceChildren();
+    historyList.removeAttribute("aria-activedescendant");
+    historyNote.textContent = "Loading your last ratings\u2026";
+    historyList.focus({ preventScroll: true });
+    getJson(config.history_url).then(function (result) {
+      if (panel !== "history") return;
+      if (!result.ok) {
+        historyNote.textContent = result.status
+          ? result.data.message || "Your last ratings could not be loaded."
+          : "Could not reach the server; press Esc and try again.";
+        return;
+      }
+      pastItems = result.data;
+      pastSelected = 0;
+      historyRender();
+    });
+  }
+
+  function historyRender() {
+    historyList.replaceChildren();
+    historyNote.textContent = pastItems.length
+      ? pastItems.length + " recent rating" + (pastItems.length > 1 ? "s" : "") + ", newest first."
+      : "You have not rated a clip in this study yet.";
+    pastItems.forEach(function (item, index) {
+      const option = document.createElement("li");
+      option.id = "past-" + index;
+      option.setAttribute("role", "option");
+      option.dataset.rating = String(item.id);
+      if (!item.revisable) option.setAttribute("aria-disabled", "true");
+      let when = (index + 1) + ". Rated " + timeAgo(item.submitted_at);
+      if (item.revised_at) when += ", changed " + timeAgo(item.revised_at);
+      if (!item.revisable) when += " \u2014 " + item.refusal;
+      const whenText = document.createElement("span");
+      whenText.className = "when";
+      whenText.textContent = when;
+      const what = document.createElement("span");
+      what.className = "what";
+      what.textContent = item.skipped
+        ? "Skipped"
+        : item.labels.map(function (label) { return label.name + ": " + pastAnswerText(label); }).join(" \u00b7 ");
+      option.append(whenText, what);
+      option.addEventListener("click", function () { historySelect(index); historyChoose(); });
+      historyList.appendChild(option);
+    });
+    historySelect(0);
+  }
+
+  function historySelect(index) {
+    if (!pastItems.length) return;
+    pastSelected = (index + pastItems.length) % pastItems.length;
+    Array.from(historyList.children).forEach(function (option, i) {
+      option.setAttribute("aria-selected", String(i === pastSelected));
+    });
+    const option = historyList.children[pastSelected];
+    historyList.setAttribute("aria-activedescendant", option.id);
+    option.scrollIntoView({ block: "nearest" });
+  }
+
+  function historyClose() {
+    if (panel !== "history") return;
+    panel = null;
+    historyPanel.hidden = true;
+    historyButton.setAttribute("aria-expanded", "false");
+    rater.focus({ preventScroll: true });
+  }
+
+  function historyChoose() {
+    const item = pastItems[pastSelected];
+    if (!item) return;
+    if (!item.revisable) { historyNote.textContent = item.refusal; return; }
+    historyNote.textContent = "Opening\u2026";
+    getJson(clipUrl(config.rating_url_pattern, item.id)).then(function (result) {
+      if (panel !== "history") return;
+      if (!result.ok || !result.data.revisable) {
+        historyNote.textContent = result.ok
+          ? result.data.refusal
+          : result.data.message || "This rating could not be opened.";
+        return;
+      }
+      historyClose();
+      revisionOpen(result.data);
+    });
+  }
+
+  // Put `next` on show in place of the video on show: the queue's clip's is kept aside
+  // (`keep`), a rating's reopened is let go.
+  function videoSwap(next, keep) {
+    const previous = video;
+    previous.pause();
+    next.id = "clip-video";
+    previous.replaceWith(next);
+    if (!keep) {
+      previous.removeAttribute("src");
+      previous.load();
+    }
+    video = next;
+  }
+
+  function playerReset(loop, rate) {
+    video.loop = loop;
+    loopButton.setAttribute("aria-pressed", String(loop));
+    video.playbackRate = rate;
+    speedText.textContent = rate + "\u00d7";
+    updatePlayButton();
+  }
+
+  // One of the rater's ratings (the rating API's answer), on show with their answers on it.
+  function revisionOpen(detail) {
+    const fromQueue = mode === "rate";
+    if (fromQueue) {
+      queueState = {
+        config: config,
+        video: video,
+        loop: video.loop,
+        rate: video.playbackRate,
+        labelNodes: Array.from(labelList.childNodes),
+        toggles: toggles,
+        shownIds: shownIds,
+        added: Array.from(added.entries()).map(function (entry) { return [entry[0], Object.assign({}, entry[1])]; }),
+        strip: Object.assign({}, strip),
+        stripReady: canvas.dataset.ready,
+        stripNote: stripNote.textContent,
+        stripNoteHidden: stripNote.hidden,
+        elapsed: performance.now() - startedAt,
+        notice: notice.hidden ? null : notice.textContent,
+      };
+    }
+    mode = "revise";
+    revising = detail;
+    const element = document.createElement("video");
+    element.preload = "auto";
+    element.playsInline = true;
+    element.tabIndex = -1;
+    element.src = detail.media_url;
+    videoSwap(element, fromQueue);
+    attachVideo(video);
+    playerReset(false, 1);
+    config = Object.assign(clipConfig(detail), { revise_url: clipUrl(config.revise_url_pattern, detail.id) });
+    labelsRender();
+    const answered = new Map(detail.labels.map(function (label) { return [label.category_id, label]; }));
+    toggles.forEach(function (toggle) {
+      const label = answered.get(Number(toggle.dataset.category));
+      setState(toggle, label.answer, label.modality || "");
+    });
+    added.clear();
+    detail.added.forEach(function (label) { added.set(label.category_id, { name: label.name, modality: label.modality }); });
+    renderChips();
+    evidenceRender();
+    stripShow(stripLoad(detail.spectrogram_url), detail.study_clip_id);
+    let changed = "";
+    if (detail.version > 1) changed = ", changed " + (detail.version - 1) + (detail.version === 2 ? " time" : " times");
+    revisionBanner.textContent = "Changing your answers for a clip you rated " + timeAgo(detail.submitted_at) + changed +
+      ". Enter saves the change; Esc goes back to the clip you were rating.";
+    revisionBanner.hidden = false;
+    submitButton.firstChild.textContent = "Save changes ";
+    skipButton.hidden = true;
+    addInput.disabled = true;
+    hideNotice();
+    announce("");
+    rater.dataset.mode = "revise";
+    rater.dataset.revising = String(detail.id);
+    startedAt = performance.now();
+    submitting = false;
+    video.play().catch(function () { /* Space starts it */ });
+    rater.focus({ preventScroll: true });
+  }
+
+  // Back to the clip being rated, as it was left.
+  function revisionLeave() {
+    if (mode !== "revise") return;
+    const state = queueState;
+    mode = "rate";
+    queueState = null;
+    revising = null;
+    videoSwap(state.video, false);
+    playerReset(state.loop, state.rate);
+    config = state.config;
+    labelList.replaceChildren.apply(labelList, state.labelNodes);
+    toggles = state.toggles;
+    shownIds = state.shownIds;
+    added.clear();
+    state.added.forEach(function (entry) { added.set(entry[0], entry[1]); });
+    renderChips();
+    evidenceRender();
+    if (state.stripReady === "true") {
+      Object.assign(strip, state.strip);
+      canvas.dataset.ready = "true";
+      stripNote.textContent = state.stripNote;
+      stripNote.hidden = state.stripNoteHidden;
+      drawStrip();
+    } else {
+      stripShow(stripLoad(config.spectrogram_url), config.study_clip_id); // it had not loaded yet
+    }
+    startedAt = performance.now() - state.elapsed;
+    revisionBanner.hidden = true;
+    submitButton.firstChild.textContent = "Submit ";
+    skipButton.hidden = false;
+    addInput.disabled = false;
+    if (state.notice) showNotice(state.notice);
+    else hideNotice();
+    rater.dataset.mode = "rate";
+    delete rater.dataset.revising;
+    submitting = false;
+    rater.focus({ preventScroll: true });
+  }
+
+  function revisionSave() {
+    if (submitting) return;
+    const answers = {};
+    const modalities = {};
+    const missing = [];
+    toggles.forEach(function (toggle, index) {
+      if (toggle.dataset.state) answers[toggle.dataset.category] = toggle.dataset.state;
+      else { missing.push(index + 1); toggle.classList.add("missing"); }
+      if (toggle.dataset.modality) modalities[toggle.dataset.category] = toggle.dataset.modality;
+    });
+    if (missing.length) {
+      showNotice("Answer every label before saving (not answered: " + missing.join(", ") + "), or press Esc to leave it as it was.");
+      return;
+    }
+    const body = {
+      answers: answers,
+      seconds_spent: Number(((performance.now() - startedAt) / 1000).toFixed(2)),
+      version: revising.version,
+    };
+    if (config.ask_modality) {
+      added.forEach(function (label, id) { if (label.modality) modalities[id] = label.modality; });
+      body.modalities = modalities;
+    }
+    submitting = true;
+    const opened = revising;
+    submitSend(config.revise_url, body, false).then(function (result) {
+      if (revising !== opened) return;
+      submitting = false;
+      if (!result.ok) {
+        showNotice(result.status
+          ? result.data.message || "Could not save this change."
+          : "Could not reach the server: your changes are still here, press Enter to try again.");
+        return;
+      }
+      const saved = result.data.version !== opened.version
+        ? "Your change is saved (version " + result.data.version + " of that rating)."
+        : "Nothing to save: those were already your answers.";
+      const back = function () { revisionLeave(); announce(saved); };
+      if (result.data.feedback && result.data.feedback.length) feedbackShow(result.data.feedback, back);
+      else back();
+    });
+  }
+
+  /* ---------------- feedback after a gold clip ---------------- */
+
+  function feedbackText(item) {
+    const said = "you said " + answerText(item.answer, item.modality);
+    if (item.kind === "modality") return ": " + said + "; it is " + MODALITY_TEXT[item.truth_modality] + ".";
+    const truth = item.truth === "present"
+      ? "present" + (item.truth_modality ? ", " + MODALITY_TEXT[item.truth_modality] : "")
+      : "absent";
+    return ": " + said + "; it is " + truth + ".";
+  }
+
+  // The answers that disagreed with a gold clip's truth, until the rater dismisses them; then `then`.
+  function feedbackShow(items, then) {
+    panel = "feedback";
+    feedbackThen = then;
+    feedbackList.replaceChildren();
+    items.forEach(function (item) {
+      const entry = document.createElement("li");
+      const name = document.createElement("strong");
+      name.textContent = item.name;
+      entry.append(name, document.createTextNode(feedbackText(item)));
+      feedbackList.appendChild(entry);
+    });
+    feedbackPanel.hidden = false;
+    rater.dataset.feedback = String(items.length);
+    feedbackContinue.focus({ preventScroll: true });
+  }
+
+  function feedbackDismiss() {
+    if (panel !== "feedback") return;
+    panel = null;
+    feedbackPanel.hidden = true;
+    delete rater.dataset.feedback;
+    const then = feedbackThen;
+    feedbackThen = null;
+    rater.focus({ preventScroll: true });
+    if (then) then();
+  }
+
+  feedbackContinue.addEventListener("click", feedbackDismiss);
+  historyButton.addEventListener("click", function () { if (panel === "history") historyClose(); else historyOpen(); });
+
+  // Keys while a panel is open: the panel's own, nothing of the clip's.
+  function panelKey(event) {
+    const key = event.key;
+    if (key === "Tab") return;
+    if (panel === "feedback") {
+      event.preventDefault();
+      if ((key === "Enter" || key === "Escape") && !event.repeat) feedbackDismiss();
+      return;
+    }
+    if (key === "ArrowDown" || key === "ArrowUp") historySelect(pastSelected + (key === "ArrowDown" ? 1 : -1));
+    else if (key === "Home" || key === "End") historySelect(key === "Home" ? 0 : pastItems.length - 1);
+    else if (key === "Enter") { if (!event.repeat) historyChoose(); }
+    else if (key === "Escape" || key.toLowerCase() === "h") historyClose();
+    else return;
+    event.preventDefault();
   }
 
   /* ---------------- history, leaving the page ---------------- */
@@ -772,14 +1158,18 @@
     "]": function () { changeSpeed(1); },
     "+": function () { changeSpeed(1); },
     "=": function () { changeSpeed(1); },
-    a: function () { addInput.focus(); },
-    s: function () { post(true); },
+    a: function () { if (mode === "revise") showNotice(REVISE_ONLY_ANSWERS); else addInput.focus(); },
+    s: function () { if (mode === "revise") showNotice(REVISE_ONLY_ANSWERS); else post(true); },
+    h: historyOpen,
     Enter: function () { post(false); },
+    Escape: function () { if (mode === "revise" && !submitting) revisionLeave(); },
   };
 
   window.addEventListener("keydown", function (event) {
     if (event.target === addInput || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (panel) { panelKey(event); return; }
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    if (key === "Escape" && mode !== "revise") return; // the browser's, unless leaving a revision
     let action = KEYS[key];
     if (!action && /^[1-9]$/.test(key)) {
       const index = Number(key) - 1;

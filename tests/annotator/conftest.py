@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.annotator.clients import client_for
+from tests.annotator.imports import build_import_world
 from tests.builders import MediaClip, World, build_media_world, build_world, make_study
 from tests.factories import make_rater, make_researcher
 
@@ -65,4 +67,14 @@ def media_world(db, media_root, settings, tmp_path) -> World:
         decoys_per_clip=1,
         instructions="Listen first.",
     )
+    return world
+
+
+@pytest.fixture
+def import_api_world(db, settings, tmp_path, media_root):
+    """The import world (tests/annotator/imports.py) with its researcher's API client as
+    `api`, imports kept under a fresh AVLABEL_IMPORT_DIR."""
+    settings.AVLABEL_IMPORT_DIR = tmp_path / "imports"
+    world = build_import_world()
+    world.api = client_for(world.researcher)
     return world

@@ -14,23 +14,16 @@ import pytest
 from annotator import tasks
 from annotator.models import Dataset, ImportJob
 from tests.annotator.clients import client_for
-from tests.annotator.imports import CLIPS_CSV, PROPOSALS_CSV, build_import_world, run_job, upload
+from tests.annotator.imports import CLIPS_CSV, PROPOSALS_CSV, run_job, upload
 from tests.builders import write_mp4
 from tests.factories import make_rater, make_researcher
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def import_dir(settings, tmp_path, media_root):
-    settings.AVLABEL_IMPORT_DIR = tmp_path / "imports"
-
-
 @pytest.fixture
-def world():
-    world = build_import_world()
-    world.api = client_for(world.researcher)
-    return world
+def world(import_api_world):
+    return import_api_world
 
 
 def _envelope(response, status: int) -> dict:

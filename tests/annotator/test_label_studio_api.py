@@ -10,23 +10,16 @@ import pytest
 from annotator import tasks
 from annotator.models import ImportJob, Study
 from tests.annotator.clients import client_for, login
-from tests.annotator.imports import build_import_world, run_job, upload
+from tests.annotator.imports import run_job, upload
 from tests.annotator.label_studio import CONFIG, EXPORT
 from tests.factories import make_researcher
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def import_dir(settings, tmp_path, media_root):
-    settings.AVLABEL_IMPORT_DIR = tmp_path / "imports"
-
-
 @pytest.fixture
-def world():
-    world = build_import_world()
-    world.api = client_for(world.researcher)
-    return world
+def world(import_api_world):
+    return import_api_world
 
 
 def _post(world, content=None, *, client=None, **fields):

@@ -67,6 +67,8 @@ def _request(rule: Rule, world: AuthWorld, role: str):
         body = rule.body(world, role) if rule.body else None
         if rule.method == "get":
             response = client.get(path)
+        elif rule.method == "delete":
+            response = client.delete(path)
         elif rule.form:
             response = client.post(path, body or {})
         else:

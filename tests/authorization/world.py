@@ -14,7 +14,7 @@ from pathlib import Path
 from django.contrib.auth.models import User
 
 from annotator import services
-from annotator.models import ClipEvidence, Study, StudyClip
+from annotator.models import ClipEvidence, QualificationClip, Study, StudyClip
 from evaluation.models import EvaluationReport
 from modelzoo.models import ModelRun
 from tests.annotator.imports import ImportJob, matrix_import_job
@@ -96,6 +96,8 @@ def build_auth_world(*, media_root: Path, artifacts: Path) -> AuthWorld:
     (media_root / "heat").mkdir()
     (media_root / "heat" / "a.png").write_bytes(b"\x89PNG matrix")
     ClipEvidence.objects.create(proposal_set=world.proposal_set, clip=reserved.clip, heatmap_path="heat/a.png")
+    # A qualification clip (its media route is checked; the study asks no qualification).
+    QualificationClip.objects.create(study=study, clip=rated.clip, position=0)
 
     built = build_study(owner=owner, name="matrix evaluation")
     built.study.raters.add(rater_in, other_rater)

@@ -73,6 +73,7 @@ def check_dataset(csv_text: str, want: expected.StudyExpectation, *, include_rej
         "label",
         "source",
         "confirmed",
+        "adjudicated",
         "in_original",
         "votes_present",
         "votes_absent",

@@ -96,9 +96,11 @@ def build_study(*, owner=None, name: str = "known study") -> BuiltStudy:
                 study_clip=study_clips[clip_key], rater=raters[rater_key], seconds_spent=STUDY_SECONDS[rater_key]
             )
             for label, answer in answers.items():
-                am.Judgment.objects.create(rating=rating, category=categories[label], answer=answer)
+                am.Judgment.objects.create(rating=rating, study=study, category=categories[label], answer=answer)
             for label in STUDY_ADDED.get((rater_key, clip_key), []):
-                am.Judgment.objects.create(rating=rating, category=categories[label], answer=P, added_by_rater=True)
+                am.Judgment.objects.create(
+                    rating=rating, study=study, category=categories[label], answer=P, added_by_rater=True
+                )
     am.Rating.objects.create(study_clip=study_clips["B"], rater=raters["r4"], skipped=True)
     return BuiltStudy(study=study, owner=owner, raters=raters, categories=categories, clips=clips)
 

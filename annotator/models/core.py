@@ -200,6 +200,7 @@ class GoldLabel(models.Model):
 class Study(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "active"
+        PAUSED = "paused", "paused"
         CLOSED = "closed", "closed"
 
     class Serving(models.TextChoices):
@@ -241,6 +242,24 @@ class Study(models.Model):
     exclude_media_flags = models.JSONField(
         default=list, blank=True, help_text="Clips with any of these media flags were left out of the sample."
     )
+    qualification_clips = models.PositiveIntegerField(
+        default=0, help_text="Gold clips a rater must rate before the main queue; 0: no qualification."
+    )
+    qualification_pass_mark = models.FloatField(
+        default=0.8, help_text="Share of the qualification's labels a rater must answer as the truth says, 0..1."
+    )
+    gold_feedback = models.BooleanField(
+        default=False, help_text="After a gold clip, show the rater which answers disagreed with the truth."
+    )
+    pause_below_gold_accuracy = models.FloatField(
+        null=True, blank=True, help_text="Pause a rater whose running gold accuracy falls below this, 0..1."
+    )
+    pause_above_decoy_acceptance = models.FloatField(
+        null=True, blank=True, help_text="Pause a rater who accepts more than this share of decoys, 0..1."
+    )
+    auto_pause_min_answers = models.PositiveIntegerField(
+        default=10, help_text="Gold or decoy answers a rater gives before automatic pausing judges them."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -248,6 +267,10 @@ class Study(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="study_gold_rate_0_1"),
+            models.CheckConstraint(
+                condition=Q(qualification_pass_mark__gte=0) & Q(qualification_pass_mark__lte=1),
+                name="study_pass_mark_0_1",
+            ),
             models.CheckConstraint(condition=Q(raters_per_clip__gte=1), name="study_raters_per_clip_min_1"),
             models.CheckConstraint(
                 condition=Q(min_raters__gte=1) & Q(min_raters__lte=models.F("raters_per_clip")),
@@ -326,7 +349,8 @@ class StudyClipLabel(models.Model):
 
 class RaterGoldTally(models.Model):
     """A rater's decisive answers on a study's gold labels, by truth: what the settled queue
-    weighs their votes with (their sensitivity and specificity). Written by rating_submit."""
+    weighs their votes with (their sensitivity and specificity), and what automatic pausing
+    judges them by, with their answers on decoys. Written by rating_submit."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="gold_tallies")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -334,6 +358,9 @@ class RaterGoldTally(models.Model):
     false_absent = models.PositiveIntegerField(default=0, help_text="Absent on a label known present.")
     true_absent = models.PositiveIntegerField(default=0, help_text="Absent on a label known absent.")
     false_present = models.PositiveIntegerField(default=0, help_text="Present on a label known absent.")
+    # Kept only in studies that pause raters on decoy acceptance (Study.pause_above_decoy_acceptance).
+    decoys_answered = models.PositiveIntegerField(default=0, help_text="Decisive answers on decoys.")
+    decoys_accepted = models.PositiveIntegerField(default=0, help_text="Decoys answered present.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["study", "rater"], name="ratergoldtally_unique")]
@@ -356,13 +383,18 @@ class Reservation(models.Model):
 
 
 class Rating(models.Model):
-    """One rater's answer for one study clip; at most one per pair (submits are idempotent)."""
+    """One rater's answer for one study clip; at most one per pair (submits are idempotent).
+    A revision replaces its judgments in place and keeps the replaced ones as a
+    RatingVersion, so a clip counts a rater once and the consensus reads the latest."""
 
     study_clip = models.ForeignKey(StudyClip, on_delete=models.CASCADE, related_name="ratings")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings")
     skipped = models.BooleanField(default=False)
     seconds_spent = models.FloatField(null=True, blank=True)
     submitted_at = models.DateTimeField(auto_now_add=True)
+    # A database default: the submit hot path inserts raw.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    revised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["study_clip", "submitted_at"]
@@ -378,6 +410,9 @@ class Judgment(models.Model):
         UNSURE = "unsure", "unsure"
 
     rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="judgments")
+    # The rating's study, copied: evaluation reads a study's millions of answers by this
+    # index instead of joining them to ratings and study clips (bench/README.md, study_scale).
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+", editable=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
     answer = models.CharField(max_length=10, choices=Answer.choices)
     modality = models.CharField(max_length=2, choices=Modality.choices, blank=True, default="")
@@ -385,101 +420,3 @@ class Judgment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rating", "category"], name="judgment_unique")]
-
-
-class ImportJob(models.Model):
-    """An import started from a page or the API: a taxonomy, clip list, proposal, gold or
-    Label Studio file (stored under AVLABEL_IMPORT_DIR), or a dataset's media (uploaded, or a server folder),
-    run by the `annotator.import_run` task through the importers the commands use."""
-
-    class Kind(models.TextChoices):
-        TAXONOMY = "taxonomy", "taxonomy"
-        CLIPS = "clips", "clip list"
-        MEDIA = "media", "media"
-        PROPOSALS = "proposals", "proposals"
-        GOLD = "gold", "gold labels"
-        LABEL_STUDIO = "label_studio", "Label Studio export"
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
-
-    FINISHED_STATUSES = (Status.DONE, Status.FAILED)
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
-    dataset = models.ForeignKey(
-        Dataset,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="import_jobs",
-        help_text="None: a taxonomy.",
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    options = models.JSONField(default=dict, blank=True, help_text="What the importer is given: format, split, name...")
-    file_name = models.CharField(max_length=255, blank=True, help_text="The uploaded file's name.")
-    file_path = models.CharField(max_length=500, blank=True, help_text="Where it is kept, under AVLABEL_IMPORT_DIR.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True, help_text="The outcome, or why it failed.")
-    result = models.JSONField(default=dict, blank=True, help_text="Counts: created, updated, unchanged, ...")
-    error_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True, help_text="Row errors: [line or null, message] pairs.")
-    task_id = models.CharField(max_length=64, blank=True, help_text="Celery task that holds the job.")
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="importjob_owner_created")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} import {self.pk} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED_STATUSES
-
-    @property
-    def progress(self) -> float:
-        """0..1; a finished job is 1."""
-        if self.status == self.Status.DONE:
-            return 1.0
-        return min(1.0, self.progress_done / self.progress_total) if self.progress_total else 0.0
-
-
-class SpectrogramJob(models.Model):
-    """Precomputing the spectrogram strips of a study's clips when it is created, run by the
-    `annotator.spectrograms_prepare` task. The study is usable meanwhile: a clip not done yet
-    is analysed when its rater asks, as before."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
-
-    study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="spectrogram_job")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress_done = models.PositiveIntegerField(default=0, help_text="Clips analysed or found in the cache.")
-    progress_total = models.PositiveIntegerField(default=0)
-    unreadable = models.PositiveIntegerField(default=0, help_text="Clips whose media could not be analysed.")
-    message = models.TextField(blank=True, help_text="The outcome, or why it failed.")
-    task_id = models.CharField(max_length=64, blank=True, help_text="Celery task that holds the job.")
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"spectrograms of study {self.study_id} ({self.status})"
-
-    @property
-    def percent(self) -> float:
-        if self.status == self.Status.DONE:
-            return 100.0
-        return round(100 * min(1.0, self.progress_done / self.progress_total), 1) if self.progress_total else 0.0

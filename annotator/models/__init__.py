@@ -1,0 +1,61 @@
+"""annotator's models, by module: the catalog, studies and ratings (core), background jobs
+(jobs), and the researcher's control of a running study (control)."""
+
+from annotator.models.control import (
+    Adjudication,
+    QualificationAnswer,
+    QualificationAttempt,
+    QualificationClip,
+    RatingVersion,
+    StudyEvent,
+    StudyRater,
+)
+from annotator.models.core import (
+    Category,
+    Clip,
+    ClipEvidence,
+    ClipLabel,
+    Dataset,
+    GoldLabel,
+    Judgment,
+    Modality,
+    Proposal,
+    ProposalSet,
+    RaterGoldTally,
+    Rating,
+    Reservation,
+    Study,
+    StudyClip,
+    StudyClipLabel,
+    Taxonomy,
+)
+from annotator.models.jobs import ImportJob, SpectrogramJob
+
+__all__ = [
+    "Adjudication",
+    "Category",
+    "Clip",
+    "ClipEvidence",
+    "ClipLabel",
+    "Dataset",
+    "GoldLabel",
+    "ImportJob",
+    "Judgment",
+    "Modality",
+    "Proposal",
+    "ProposalSet",
+    "QualificationAnswer",
+    "QualificationAttempt",
+    "QualificationClip",
+    "Rating",
+    "RaterGoldTally",
+    "RatingVersion",
+    "Reservation",
+    "SpectrogramJob",
+    "Study",
+    "StudyClip",
+    "StudyClipLabel",
+    "StudyEvent",
+    "StudyRater",
+    "Taxonomy",
+]

@@ -1,0 +1,147 @@
+/* The qualification page: one gold clip at a time, answered by keyboard as on the rate page
+ * (number keys cycle a label's answer, Space plays, R replays, Enter submits), posted to the
+ * qualification API. With the study's feedback on, the answers that disagreed with the truth
+ * show before the next clip (Enter goes on). The page reloads for each clip: the server says
+ * which is due, and the result once the last is answered.
+ */
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("qualify-config").textContent);
+  const startRating = document.getElementById("start-rating") || document.getElementById("back-home");
+  if (!config.clip) {
+    if (startRating) startRating.focus();
+    return;
+  }
+
+  const MODALITY_TEXT = { AV: "heard and seen", A: "heard only", V: "seen only" };
+  const ANSWERS = config.ask_modality
+    ? [["", ""], ["present", "AV"], ["present", "A"], ["present", "V"], ["absent", ""], ["unsure", ""]]
+    : [["", ""], ["present", ""], ["absent", ""], ["unsure", ""]];
+  const video = document.getElementById("clip-video");
+  const list = document.getElementById("labels");
+  const notice = document.getElementById("notice");
+  const feedback = document.getElementById("feedback");
+  const startedAt = performance.now();
+  let sending = false;
+  let finished = false;
+
+  function answerText(state, modality) {
+    if (!state) return "not answered";
+    return state === "present" && modality ? "present, " + MODALITY_TEXT[modality] : state;
+  }
+
+  const toggles = config.clip.labels.map(function (label, index) {
+    const item = document.createElement("li");
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "label-toggle";
+    toggle.dataset.category = String(label.category_id);
+    toggle.dataset.state = "";
+    toggle.dataset.modality = "";
+    toggle.setAttribute("aria-pressed", "false");
+    const key = document.createElement("span");
+    key.className = "key";
+    key.textContent = index < 9 ? String(index + 1) : "";
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = label.name;
+    const answer = document.createElement("span");
+    answer.className = "answer";
+    answer.textContent = answerText("", "");
+    toggle.append(key, name, answer);
+    toggle.addEventListener("click", function () { cycle(toggle); toggle.blur(); });
+    item.appendChild(toggle);
+    list.appendChild(item);
+    return toggle;
+  });
+
+  function cycle(toggle) {
+    const index = ANSWERS.findIndex(function (a) {
+      return a[0] === toggle.dataset.state && a[1] === toggle.dataset.modality;
+    });
+    const next = ANSWERS[(index + 1) % ANSWERS.length];
+    toggle.dataset.state = next[0];
+    toggle.dataset.modality = next[1];
+    toggle.setAttribute("aria-pressed", String(next[0] !== ""));
+    toggle.querySelector(".answer").textContent = answerText(next[0], next[1]);
+    toggle.classList.remove("missing");
+    notice.hidden = true;
+  }
+
+  function show(element, text) {
+    element.textContent = text;
+    element.hidden = false;
+  }
+
+  function submit() {
+    if (finished) { window.location.reload(); return; }
+    if (sending) return;
+    const missing = toggles.filter(function (t) { return !t.dataset.state; });
+    if (missing.length) {
+      missing.forEach(function (t) { t.classList.add("missing"); });
+      show(notice, "Answer every label first (" + missing.length + " left).");
+      return;
+    }
+    const answers = {};
+    const modalities = {};
+    toggles.forEach(function (t) {
+      answers[t.dataset.category] = t.dataset.state;
+      if (t.dataset.modality) modalities[t.dataset.category] = t.dataset.modality;
+    });
+    sending = true;
+    fetch(config.answer_url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value,
+      },
+      body: JSON.stringify({
+        position: config.clip.position,
+        answers: answers,
+        modalities: modalities,
+        seconds_spent: Math.round((performance.now() - startedAt) / 100) / 10,
+      }),
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      sending = false;
+      if (!result.ok) { show(notice, result.body.message || "The answers could not be saved."); return; }
+      finished = true;
+      if (!result.body.feedback.length) { window.location.reload(); return; }
+      const lines = result.body.feedback.map(function (item) {
+        return item.name + ": you said " + item.answer + ", the truth is " + item.truth + ".";
+      });
+      show(feedback, lines.join(" ") + " Press Enter to go on.");
+      document.getElementById("btn-submit").textContent = "Next";
+    }).catch(function () {
+      sending = false;
+      show(notice, "The answers could not be sent; check the connection and press Enter again.");
+    });
+  }
+
+  function togglePlay() { if (video.paused) video.play().catch(function () {}); else video.pause(); }
+  function replay() { video.currentTime = 0; video.play().catch(function () {}); }
+
+  document.getElementById("btn-submit").addEventListener("click", submit);
+  document.getElementById("btn-play").addEventListener("click", togglePlay);
+  document.getElementById("btn-replay").addEventListener("click", replay);
+
+  window.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    let action = null;
+    if (key === "Enter") action = submit;
+    else if (key === " ") action = togglePlay;
+    else if (key === "r") action = replay;
+    else if (/^[1-9]$/.test(key) && toggles[Number(key) - 1]) {
+      action = function () { cycle(toggles[Number(key) - 1]); };
+    }
+    if (!action) return;
+    event.preventDefault();
+    if (!event.repeat) action();
+  }, true);
+  document.getElementById("qualify").focus();
+})();
