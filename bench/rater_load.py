@@ -279,6 +279,36 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def trip_figures(result: RunResult) -> dict[str, float]:
+    """A run's figures as the tables print them: round trips (acknowledged submits), their
+    rate, latency percentiles (ms), errors, CPU ms per round trip of the server, the
+    database and the clients, and the CPUs anything else kept busy meanwhile."""
+    next_ms = [v for s in result.stats for v in s.next_ms]
+    submit_ms = [v for s in result.stats for v in s.submit_ms]
+    trips = sum(len(s.acknowledged) for s in result.stats)
+    figures = {"trips": trips, "rate": trips / result.seconds}
+    for name, values in (("next", next_ms), ("submit", submit_ms)):
+        for q in (50, 95, 99):
+            figures[f"{name} p{q}"] = percentile(values, q)
+    figures["errors"] = sum(sum(s.errors.values()) for s in result.stats)
+    for part in ("server", "database", "clients"):
+        figures[f"cpu {part}"] = result.cpu_seconds[part] / max(trips, 1) * 1000
+    figures["other load"] = result.cpu_seconds["others"] / result.seconds
+    return figures
+
+
+def integrity_verdict(result: RunResult, overlap: int = OVERLAP) -> str:
+    check = result.integrity
+    verdict = (
+        f"{'ok' if check['ok'] else 'FAILED'}: stored {check['stored']} = acked {check['acknowledged']}, "
+        f"max load {check['max_load']}/{overlap}, served twice {check['served_twice']}, "
+        f"miscounted {check['miscounted']}"
+    )
+    if any(s.exhausted for s in result.stats):
+        verdict += ", queue ran out"
+    return verdict
+
+
 def table(results: list[RunResult]) -> str:
     header = (
         "| think ms | N | round trips | round trips/s | next p50 | next p95 | next p99 | submit p50 | submit p95 "
@@ -286,25 +316,13 @@ def table(results: list[RunResult]) -> str:
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for result in results:
-        next_ms = [v for s in result.stats for v in s.next_ms]
-        submit_ms = [v for s in result.stats for v in s.submit_ms]
-        trips = sum(len(s.acknowledged) for s in result.stats)
-        errors = sum(sum(s.errors.values()) for s in result.stats)
-        check = result.integrity
-        verdict = (
-            f"{'ok' if check['ok'] else 'FAILED'}: stored {check['stored']} = acked {check['acknowledged']}, "
-            f"max load {check['max_load']}/{OVERLAP}, served twice {check['served_twice']}, "
-            f"miscounted {check['miscounted']}"
-        )
-        if any(s.exhausted for s in result.stats):
-            verdict += ", queue ran out"
-        cpu = result.cpu_seconds
-        per_trip = "/".join(f"{cpu[part] / max(trips, 1) * 1000:.1f}" for part in ("server", "database", "clients"))
+        f = trip_figures(result)
         lines.append(
-            f"| {result.think_ms:.0f} | {result.raters} | {trips} | {trips / result.seconds:.1f} "
-            f"| {percentile(next_ms, 50):.1f} | {percentile(next_ms, 95):.1f} | {percentile(next_ms, 99):.1f} "
-            f"| {percentile(submit_ms, 50):.1f} | {percentile(submit_ms, 95):.1f} | {percentile(submit_ms, 99):.1f} "
-            f"| {errors} | {per_trip} | {result.cpu_seconds['others'] / result.seconds:.2f} | {verdict} |"
+            f"| {result.think_ms:.0f} | {result.raters} | {f['trips']} | {f['rate']:.1f} "
+            f"| {f['next p50']:.1f} | {f['next p95']:.1f} | {f['next p99']:.1f} "
+            f"| {f['submit p50']:.1f} | {f['submit p95']:.1f} | {f['submit p99']:.1f} "
+            f"| {f['errors']} | {f['cpu server']:.1f}/{f['cpu database']:.1f}/{f['cpu clients']:.1f} "
+            f"| {f['other load']:.2f} | {integrity_verdict(result)} |"
         )
     return "\n".join(lines)
 

@@ -43,7 +43,7 @@ TAXONOMY = "vggsound-bench"
 N_BOOT = 1000
 
 
-def _shared_data() -> Path:
+def shared_data() -> Path:
     for folder in (os.environ.get("AVLABEL_SHARED_DATA"), "/work/shared/data", ROOT / "tests" / "data"):
         if folder and (Path(folder) / "vggsound" / "test.csv").is_file():
             return Path(folder) / "vggsound"
@@ -113,7 +113,7 @@ def child_run(*, env: dict, memory_gb: float, timeout: float, arguments: list[st
 # --------------------------------------------------------------------------------------
 
 
-def _users(raters: int):
+def users_ensure(raters: int):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -132,7 +132,7 @@ def _users(raters: int):
     return owner, pool
 
 
-def _taxonomy(data: Path):
+def taxonomy_ensure(data: Path):
     from annotator.importers.taxonomy import taxonomy_import
     from annotator.models import Taxonomy
 
@@ -141,7 +141,7 @@ def _taxonomy(data: Path):
     return Taxonomy.objects.get(name=TAXONOMY)
 
 
-def _timed_import(*, name: str, path: Path) -> tuple[float, int]:
+def clips_import_timed(*, name: str, path: Path) -> tuple[float, int]:
     from annotator.importers.clips import clips_import
 
     started = time.perf_counter()
@@ -183,21 +183,21 @@ def measure_size(*, size: int, args: argparse.Namespace, env: dict, work: Path, 
     name = f"scale-{size}"
     clip_list = work / f"vggsound-{size}.csv"
     vggsound_csv_write(test_csv=data / "test.csv", out=clip_list, rows=size)
-    owner, pool = _users(args.raters)
-    taxonomy = _taxonomy(data)
+    owner, pool = users_ensure(args.raters)
+    taxonomy = taxonomy_ensure(data)
     study = _rated_study(name=name, size=size, raters=args.raters) if args.keep else None
     row: dict = {"size": size}
 
     if study is not None:  # a kept, seeded database: time the import into a fresh dataset
         _log(f"{name}: reusing study {study.pk}")
         _dataset_delete(f"{name}-reimport")
-        row["import"], _ = _timed_import(name=f"{name}-reimport", path=clip_list)
+        row["import"], _ = clips_import_timed(name=f"{name}-reimport", path=clip_list)
         _dataset_delete(f"{name}-reimport")
         dataset = study.dataset
         proposal_set = study.proposal_set
     else:
         _dataset_delete(name)
-        row["import"], created = _timed_import(name=name, path=clip_list)
+        row["import"], created = clips_import_timed(name=name, path=clip_list)
         _log(f"{name}: imported {created} clips in {row['import']:.1f} s")
         dataset = Dataset.objects.get(name=name)
         Dataset.objects.filter(pk=dataset.pk).update(owner=owner)
@@ -281,7 +281,7 @@ def _cell(values: list[float | None], key: str) -> str:
     return "/".join(_figure(value, digits) for value in values)
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
@@ -292,7 +292,7 @@ def _cpu_model() -> str:
 def table_print(rows: list[dict], *, raters: int, load_before: float, load_after: float) -> None:
     print(
         f"study_scale: PostgreSQL, {raters} raters per clip (all ratings filled), 2 proposals + 1 decoy per clip, "
-        f"VGGSound taxonomy (309 classes), bootstrap {N_BOOT}; {os.cpu_count()} CPUs ({_cpu_model()}); "
+        f"VGGSound taxonomy (309 classes), bootstrap {N_BOOT}; {os.cpu_count()} CPUs ({cpu_model()}); "
         f"load average {load_before:.2f} before, {load_after:.2f} after; errors: "
         + (
             "; ".join(
@@ -323,7 +323,7 @@ def table_print(rows: list[dict], *, raters: int, load_before: float, load_after
         )
 
 
-def _database_exists(server: str, name: str) -> bool:
+def database_exists(server: str, name: str) -> bool:
     connection = admin_connection(server)
     try:
         with connection.cursor() as cursor:
@@ -352,7 +352,7 @@ def main() -> int:
     sizes = [int(value) for value in args.sizes.split(",")]
 
     load_before = os.getloadavg()[0]
-    if not (args.keep and _database_exists(args.server, args.database)):
+    if not (args.keep and database_exists(args.server, args.database)):
         database_recreate(args.server, args.database)
     work = Path(tempfile.mkdtemp(prefix="avlabel-study-scale-"))
     try:
@@ -364,7 +364,7 @@ def main() -> int:
         django.setup()
         from django.db import connections
 
-        data = _shared_data()
+        data = shared_data()
         rows = [measure_size(size=size, args=args, env=env, work=work, data=data) for size in sizes]
         connections.close_all()
         table_print(rows, raters=args.raters, load_before=load_before, load_after=os.getloadavg()[0])

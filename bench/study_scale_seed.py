@@ -87,10 +87,18 @@ def proposals_fill(*, proposal_set_id: int, dataset_id: int, taxonomy_size: int)
         return cursor.rowcount
 
 
-def ratings_fill(*, study_id: int, seed: int = 0) -> tuple[int, int]:
+def ratings_fill(
+    *, study_id: int, seed: int = 0, per_clip: int | None = None, submitted_at: str | None = None
+) -> tuple[int, int]:
     """Every rater of the study's pool rates every clip once (not skipped, 3 to 23 s) and
     answers each shown label (present with modality A / V / AV, absent or unsure, with the
-    module's probabilities); completed_count follows. Returns (ratings, judgments)."""
+    module's probabilities); completed_count and quiet_ratings follow (nobody added a label).
+    Returns (ratings, judgments).
+
+    `per_clip`: only that many raters rate each clip, consecutive ones in the pool (ordered
+    by user pk, wrapping round) from one picked by a hash of the clip's position, so that
+    each rater rates per_clip / pool of the clips, spread over the study. `submitted_at`
+    (ISO text): the ratings' time, else now."""
     from django.db import connection
 
     from annotator.models import ClipLabel, Judgment, Rating, Study, StudyClip, StudyClipLabel
@@ -98,21 +106,30 @@ def ratings_fill(*, study_id: int, seed: int = 0) -> tuple[int, int]:
     raters = _table(Study.raters.through)
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [((seed * 7919) % 1000) / 1000.0])
+        at = "now()" if submitted_at is None else "%(at)s::timestamptz"
+        if per_clip is None:
+            chosen = f"{_table(StudyClip)} sc JOIN {raters} pool ON pool.study_id = sc.study_id"
+        else:  # Knuth's multiplicative hash of the position picks the first rater
+            chosen = f"""{_table(StudyClip)} sc CROSS JOIN generate_series(0, %(per_clip)s - 1) AS k
+                JOIN (SELECT user_id, row_number() OVER (ORDER BY user_id) - 1 AS i
+                        FROM {raters} WHERE study_id = %(study)s) pool
+                  ON pool.i = ((sc.position::bigint * 2654435761) %% 4294967296 + k)
+                              %% (SELECT COUNT(*) FROM {raters} WHERE study_id = %(study)s)"""
         cursor.execute(
             f"""
             INSERT INTO {_table(Rating)} (study_clip_id, rater_id, skipped, seconds_spent, submitted_at)
-            SELECT sc.id, pool.user_id, false, 3 + 20 * random(), now()
-              FROM {_table(StudyClip)} sc JOIN {raters} pool ON pool.study_id = sc.study_id
-             WHERE sc.study_id = %s
+            SELECT sc.id, pool.user_id, false, 3 + 20 * random(), {at}
+              FROM {chosen}
+             WHERE sc.study_id = %(study)s
              ORDER BY sc.position, pool.user_id
             """,
-            [study_id],
+            {"study": study_id, "per_clip": per_clip, "at": submitted_at},
         )
         ratings = cursor.rowcount
         cursor.execute(
             f"""
-            INSERT INTO {_table(Judgment)} (rating_id, category_id, answer, modality, added_by_rater)
-            SELECT rating_id, category_id,
+            INSERT INTO {_table(Judgment)} (rating_id, study_id, category_id, answer, modality, added_by_rater)
+            SELECT rating_id, %(study)s, category_id,
                    CASE WHEN u < p THEN 'present' WHEN u < p + %(unsure)s THEN 'unsure' ELSE 'absent' END,
                    CASE WHEN u < p THEN (ARRAY['A', 'V', 'AV'])[1 + floor(3 * m)::int] ELSE '' END,
                    false
@@ -140,7 +157,7 @@ def ratings_fill(*, study_id: int, seed: int = 0) -> tuple[int, int]:
         judgments = cursor.rowcount
         cursor.execute(
             f"""
-            UPDATE {_table(StudyClip)} sc SET completed_count = counted.n
+            UPDATE {_table(StudyClip)} sc SET completed_count = counted.n, quiet_ratings = counted.n
               FROM (SELECT study_clip_id, COUNT(*) AS n FROM {_table(Rating)} r
                       JOIN {_table(StudyClip)} s ON s.id = r.study_clip_id
                      WHERE s.study_id = %s AND NOT r.skipped GROUP BY study_clip_id) counted

@@ -125,7 +125,7 @@ class StudyJudgmentArrays:
 
 def study_judgment_arrays(*, study: Study) -> StudyJudgmentArrays:
     """Everything ``study_judgments`` lists, as columns (the bulk read evaluation uses): four
-    statements, each streamed as text (COPY on PostgreSQL) and parsed by numpy."""
+    statements, each streamed by binary COPY on PostgreSQL (fetchmany elsewhere) into arrays."""
     quote = connection.ops.quote_name
     study_pk = int(study.pk)
     clips, ratings, judgments, labels = (
@@ -142,22 +142,43 @@ def study_judgment_arrays(*, study: Study) -> StudyJudgmentArrays:
         f"WHERE study_id = {study_pk} ORDER BY id",
         (pk, pk, pk, flag),
     )
-    excluded = " ".join(f"AND r.rater_id <> {int(rater_pk)}" for rater_pk in excluded_rater_pks(study=study))
-    rating = _number_columns(
-        f"SELECT r.id, r.study_clip_id, r.rater_id, CASE WHEN r.skipped THEN 1 ELSE 0 END, r.seconds_spent "
-        f"FROM {ratings} r JOIN {clips} sc ON sc.id = r.study_clip_id WHERE sc.study_id = {study_pk} {excluded} "
-        f"ORDER BY r.id",
-        (pk, pk, pk, flag, seconds),
+    excluded = excluded_rater_pks(study=study)
+    not_excluded = " ".join(f"AND r.rater_id <> {int(rater_pk)}" for rater_pk in excluded)
+    # In no set order: sorting 2.4M rows by id here spilled to disk (work_mem), numpy's is cheaper.
+    rating = _sorted_by_first(
+        _number_columns(
+            f"SELECT r.id, r.study_clip_id, r.rater_id, CASE WHEN r.skipped THEN 1 ELSE 0 END, r.seconds_spent "
+            f"FROM {ratings} r JOIN {clips} sc ON sc.id = r.study_clip_id WHERE sc.study_id = {study_pk} "
+            f"{not_excluded}",
+            (pk, pk, pk, flag, seconds),
+        )
     )
     # By the copied study column, with no join: joining 7M answers to their ratings and
-    # clips was most of a 200k-clip study's load. Answers of ratings not read above
-    # (skipped, or of a rater removed with their ratings excluded) are dropped here.
-    judgment = _number_columns(
-        f"SELECT j.rating_id, j.category_id, {codes('j.answer', ANSWERS, -1)}, {codes('j.modality', MODALITIES, -1)}, "
-        f"CASE WHEN j.added_by_rater THEN 1 ELSE 0 END FROM {judgments} j WHERE j.study_id = {study_pk}",
-        (pk, pk, code, code, flag),
+    # clips was most of a 200k-clip study's load. Answer, modality and added travel as one
+    # small integer (a third of the bytes of three columns). Answers of ratings not read
+    # above (a rater removed with their ratings excluded) are dropped here.
+    answer_codes, modality_codes = len(ANSWERS) + 1, len(MODALITIES) + 1  # code + 1: -1 (none) is 0
+    packed = (
+        f"({codes('j.answer', ANSWERS, -1)} + 1) + {answer_codes} * (({codes('j.modality', MODALITIES, -1)} + 1) "
+        f"+ {modality_codes} * CASE WHEN j.added_by_rater THEN 1 ELSE 0 END)"
     )
-    judgment = _of_ratings(judgment, rating_pks=rating[0])
+    judgment_rating, judgment_category, judgment_packed = _number_columns(
+        f"SELECT j.rating_id, j.category_id, {packed} FROM {judgments} j WHERE j.study_id = {study_pk}",
+        (pk, pk, np.int16),
+    )
+    answer, rest = np.divmod(judgment_packed, answer_codes)[::-1]
+    modality, added = np.divmod(rest, modality_codes)[::-1]
+    del judgment_packed, rest
+    judgment = [
+        judgment_rating,
+        judgment_category,
+        (answer - 1).astype(code),
+        (modality - 1).astype(code),
+        added.astype(flag),
+    ]
+    del answer, modality, added
+    if excluded:
+        judgment = _of_ratings(judgment, rating_pks=rating[0])
     label = _number_columns(
         f"SELECT l.study_clip_id, l.category_id, {codes('l.source', SOURCES, -1)} "
         f"FROM {labels} l JOIN {clips} sc ON sc.id = l.study_clip_id WHERE sc.study_id = {study_pk}",
@@ -171,6 +192,17 @@ def excluded_rater_pks(*, study: Study) -> list[int]:
     return sorted(StudyRater.objects.filter(study=study, ratings_excluded=True).values_list("rater_id", flat=True))
 
 
+def _sorted_by_first(columns: list[np.ndarray]) -> list[np.ndarray]:
+    """The rows of these columns in ascending order of the first (unchanged when they are)."""
+    first = columns[0]
+    if len(first) < 2 or (first[1:] > first[:-1]).all():
+        return columns
+    order = np.argsort(first, kind="stable")
+    for index, column in enumerate(columns):  # one column at a time: each unsorted one is freed as it goes
+        columns[index] = column[order]
+    return columns
+
+
 def _of_ratings(columns: list[np.ndarray], *, rating_pks: np.ndarray) -> list[np.ndarray]:
     """The rows of judgment columns (rating pk first) whose rating is among `rating_pks` (ascending)."""
     found = np.searchsorted(rating_pks, columns[0])
@@ -178,52 +210,89 @@ def _of_ratings(columns: list[np.ndarray], *, rating_pks: np.ndarray) -> list[np
     return columns if keep.all() else [column[keep] for column in columns]
 
 
+#: How a column of each result dtype travels in binary COPY: SQL type, big-endian wire type.
+_WIRE_TYPES = {
+    np.dtype(np.int64): ("int8", ">i8"),
+    np.dtype(np.int32): ("int4", ">i4"),
+    np.dtype(np.int16): ("int2", ">i2"),
+    np.dtype(np.int8): ("int2", ">i2"),
+    np.dtype(np.bool_): ("int2", ">i2"),
+    np.dtype(np.float64): ("float8", ">f8"),
+}
+
+
 def _number_columns(sql: str, dtypes: Sequence[type]) -> list[np.ndarray]:
-    """One array per column (of these dtypes) of a query whose columns are all numbers
-    (NULL: nan). Values pass through float64: exact for integers up to 2**53, far beyond
-    any key here. On PostgreSQL the rows come by binary COPY into a temporary file, read
-    back in blocks as fixed-width records (a Python object per row, or parsing text, cost
-    more than the query); elsewhere by fetchmany."""
-    parts: list[list[np.ndarray]] = [[] for _ in dtypes]
-
-    def add(block: np.ndarray) -> None:
-        block = block.reshape(-1, len(dtypes))
-        for column, dtype in enumerate(dtypes):
-            parts[column].append(block[:, column].astype(dtype))
-
+    """One array per column (of these dtypes: integers, bool from 0 / 1, or float64 with
+    NULL as nan) of a query whose columns are all numbers, integer ones never NULL. On
+    PostgreSQL the rows come by binary COPY into a temporary file, each column in the
+    smallest wire type its dtype needs, read back in blocks as fixed-width records into
+    arrays allocated once (a Python object per row, parsing text, or float8 for every
+    value cost more than the query); elsewhere by fetchmany."""
+    dtypes = [np.dtype(dtype) for dtype in dtypes]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             names = [f"c{i}" for i in range(len(dtypes))]
-            floats = ", ".join(f"COALESCE({name}::float8, 'NaN')" for name in names)
-            copy = f"COPY (SELECT {floats} FROM ({sql}) AS q({', '.join(names)})) TO STDOUT WITH (FORMAT binary)"
+            wire = [_WIRE_TYPES[dtype] for dtype in dtypes]
+            fields = ", ".join(
+                f"COALESCE({name}::float8, 'NaN')" if sql_type == "float8" else f"{name}::{sql_type}"
+                for name, (sql_type, _) in zip(names, wire, strict=True)
+            )
+            copy = f"COPY (SELECT {fields} FROM ({sql}) AS q({', '.join(names)})) TO STDOUT WITH (FORMAT binary)"
             with tempfile.TemporaryFile() as data:
                 cursor.copy_expert(copy, data)
+                size = data.tell()
                 data.seek(0)
-                for block in _binary_copy_blocks(data, columns=len(dtypes)):
-                    add(block)
-        else:
-            cursor.execute(sql)
-            while chunk := cursor.fetchmany(FETCH_ROWS):
-                add(np.asarray(chunk, dtype=np.float64))
+                return _binary_copy_columns(data, size=size, wire=[code for _, code in wire], dtypes=dtypes)
+        parts: list[list[np.ndarray]] = [[] for _ in dtypes]
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(FETCH_ROWS):
+            block = np.asarray(chunk, dtype=np.float64).reshape(-1, len(dtypes))
+            for column, dtype in enumerate(dtypes):
+                parts[column].append(block[:, column].astype(dtype))
     return [
         np.concatenate(part) if part else np.zeros(0, dtype=dtype) for part, dtype in zip(parts, dtypes, strict=True)
     ]
 
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_COPY_HEADER = len(_COPY_SIGNATURE) + 8  # signature, flags, header extension length
+_COPY_TRAILER = b"\xff\xff"
 
 
-def _binary_copy_blocks(data: BinaryIO, *, columns: int, rows: int = 65_536) -> Iterator[np.ndarray]:
-    """(rows, columns) float64 blocks of PostgreSQL's binary COPY format whose fields are
-    all float8 and never NULL: after the header, each row is a 16-bit field count, then per
-    field a 32-bit length (8) and the big-endian value; a 16-bit -1 ends the data."""
-    header = data.read(len(_COPY_SIGNATURE) + 8)
+def _binary_copy_columns(
+    data: BinaryIO, *, size: int, wire: Sequence[str], dtypes: Sequence[np.dtype]
+) -> list[np.ndarray]:
+    """The columns of `size` bytes of binary COPY data whose fields have these wire types,
+    as arrays of these dtypes, each allocated once for the rows the size allows."""
+    itemsize = _copy_record(wire).itemsize
+    capacity = max(size - _COPY_HEADER - len(_COPY_TRAILER), 0) // itemsize
+    columns = [np.empty(capacity, dtype=dtype) for dtype in dtypes]
+    filled = 0
+    for block in _binary_copy_records(data, wire=wire):
+        for index, column in enumerate(columns):
+            column[filled : filled + len(block)] = block[f"v{index}"]
+        filled += len(block)
+    return [column[:filled] for column in columns]
+
+
+def _copy_record(wire: Sequence[str]) -> np.dtype:
+    """One binary COPY row of these wire types: a 16-bit field count, then per field a 32-bit length and the value."""
+    return np.dtype(
+        [("fields", ">i2")] + [item for i, code in enumerate(wire) for item in ((f"n{i}", ">i4"), (f"v{i}", code))]
+    )
+
+
+def _binary_copy_records(data: BinaryIO, *, wire: Sequence[str], rows: int = 65_536) -> Iterator[np.ndarray]:
+    """Blocks of records (fields v0, v1, ...) of PostgreSQL's binary COPY format whose fields
+    have these fixed-width wire types and are never NULL: after the header, each row is a
+    16-bit field count, then per field a 32-bit length and the big-endian value; a 16-bit -1
+    ends the data."""
+    header = data.read(_COPY_HEADER)
     if not header.startswith(_COPY_SIGNATURE):
         raise ValueError("not PostgreSQL binary COPY data")
     data.read(int.from_bytes(header[-4:], "big"))  # the header extension, unused
-    record = np.dtype(
-        [("fields", ">i2")] + [item for i in range(columns) for item in ((f"n{i}", ">i4"), (f"v{i}", ">f8"))]
-    )
+    record = _copy_record(wire)
+    sizes = [np.dtype(code).itemsize for code in wire]
     rest = b""
     while chunk := data.read(record.itemsize * rows):
         chunk = rest + chunk
@@ -231,9 +300,15 @@ def _binary_copy_blocks(data: BinaryIO, *, columns: int, rows: int = 65_536) -> 
         rest = chunk[whole:]
         block = np.frombuffer(chunk[:whole], dtype=record)
         if len(block) and (
-            (block["fields"] != columns).any() or any((block[f"n{i}"] != 8).any() for i in range(columns))
+            (block["fields"] != len(wire)).any() or any((block[f"n{i}"] != n).any() for i, n in enumerate(sizes))
         ):
             raise ValueError("unexpected field in binary COPY data")
-        yield np.stack([block[f"v{i}"].astype(np.float64) for i in range(columns)], axis=1)
-    if rest != b"\xff\xff":
+        yield block
+    if rest != _COPY_TRAILER:
         raise ValueError("binary COPY data does not end where expected")
+
+
+def _binary_copy_blocks(data: BinaryIO, *, columns: int, rows: int = 65_536) -> Iterator[np.ndarray]:
+    """(rows, columns) float64 blocks of binary COPY data whose fields are all float8."""
+    for block in _binary_copy_records(data, wire=[">f8"] * columns, rows=rows):
+        yield np.stack([block[f"v{i}"].astype(np.float64) for i in range(columns)], axis=1)
