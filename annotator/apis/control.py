@@ -2,6 +2,8 @@
 remove its raters; their standing and qualification results, retry and admit; the audit
 trail. The study page's buttons post here."""
 
+from abc import ABCMeta, abstractmethod
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -79,14 +81,15 @@ class StudyRaterStandingListApi(ResearcherApi):
         return Response(self.OutputSerializer(rows, many=True).data, status=status.HTTP_200_OK)
 
 
-class _RaterActionApi(ResearcherApi):
+class _RaterActionApi(ResearcherApi, metaclass=ABCMeta):
     """One action on one rater of the researcher's study; answers the rater's standing."""
 
     class OutputSerializer(RaterStandingSerializer):
         pass
 
+    @abstractmethod
     def act(self, request, study, rater, data: dict) -> None:
-        raise NotImplementedError
+        """The service call this API stands for."""
 
     def post(self, request, study_id: int, rater_id: int):
         study = selectors.study_for_researcher(user=request.user, study_id=study_id)

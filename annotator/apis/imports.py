@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from abc import ABCMeta, abstractmethod
 
 from django.http import HttpResponse
 from django.urls import reverse
@@ -240,15 +241,16 @@ _JOB_RESPONSES = {
 }
 
 
-class DatasetImportApi(UploadApi):
+class DatasetImportApi(UploadApi, metaclass=ABCMeta):
     """An import into one of the researcher's own datasets: the body checked by the
     subclass's InputSerializer, handed to its `start` (an import service), answered 202
     with the job queued."""
 
     InputSerializer: type[serializers.Serializer]
 
+    @abstractmethod
     def start(self, *, owner, dataset: Dataset, data: dict) -> ImportJob:
-        raise NotImplementedError(f"{type(self).__name__} names its import service")
+        """Start the import job through its service."""
 
     @extend_schema(responses=_JOB_RESPONSES)
     def post(self, request, dataset_id: int):
