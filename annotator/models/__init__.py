@@ -1,6 +1,19 @@
-"""annotator's models, by module: the catalog, studies and ratings (core), background jobs
-(jobs), and the researcher's control of a running study (control)."""
+"""annotator's models, by module: datasets, clips and proposals (catalog), studies and
+ratings (studies), background jobs (jobs), and the researcher's control of a running study
+(control)."""
 
+from annotator.models.catalog import (
+    Category,
+    Clip,
+    ClipEvidence,
+    ClipLabel,
+    Dataset,
+    GoldLabel,
+    Modality,
+    Proposal,
+    ProposalSet,
+    Taxonomy,
+)
 from annotator.models.control import (
     Adjudication,
     QualificationAnswer,
@@ -10,26 +23,16 @@ from annotator.models.control import (
     StudyEvent,
     StudyRater,
 )
-from annotator.models.core import (
-    Category,
-    Clip,
-    ClipEvidence,
-    ClipLabel,
-    Dataset,
-    GoldLabel,
+from annotator.models.jobs import ImportJob, SpectrogramJob
+from annotator.models.studies import (
     Judgment,
-    Modality,
-    Proposal,
-    ProposalSet,
     RaterGoldTally,
     Rating,
     Reservation,
     Study,
     StudyClip,
     StudyClipLabel,
-    Taxonomy,
 )
-from annotator.models.jobs import ImportJob, SpectrogramJob
 
 __all__ = [
     "Adjudication",

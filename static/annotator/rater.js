@@ -37,13 +37,13 @@
 
   const configScript = document.getElementById("rater-config");
   let config = JSON.parse(configScript.textContent);
-  // An answer is [state, modality]; modality only for present, only where the study asks it.
+  // The label toggles and their answers: label_toggles.js.
+  const labelToggles = window.avlabelLabels;
   const MODALITIES = ["AV", "A", "V"];
-  const MODALITY_TEXT = { AV: "heard and seen", A: "heard only", V: "seen only" };
-  const ANSWERS = config.ask_modality
-    ? [["", ""], ["present", "AV"], ["present", "A"], ["present", "V"], ["absent", ""], ["unsure", ""]]
-    : [["", ""], ["present", ""], ["absent", ""], ["unsure", ""]];
-  const STATE_TEXT = { "": "not answered", present: "present", absent: "absent", unsure: "unsure" };
+  const MODALITY_TEXT = labelToggles.MODALITY_TEXT;
+  const ANSWERS = labelToggles.answerCycle(config.ask_modality);
+  const answerText = labelToggles.answerText;
+  const setState = labelToggles.setState;
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
   let startedAt = performance.now();
 
@@ -274,61 +274,14 @@
 
   /* ---------------- label toggles ---------------- */
 
-  function answerText(state, modality) {
-    return modality ? STATE_TEXT[state] + ", " + MODALITY_TEXT[modality] : STATE_TEXT[state];
-  }
-
-  function setState(toggle, state, modality) {
-    toggle.dataset.state = state;
-    toggle.dataset.modality = modality;
-    toggle.setAttribute("aria-pressed", String(state !== ""));
-    toggle.querySelector(".answer").textContent = answerText(state, modality);
-    toggle.classList.remove("missing");
-  }
-
   function cycle(toggle) {
-    const state = toggle.dataset.state || "";
-    const modality = toggle.dataset.modality || "";
-    // An answer outside the cycle (present with no modality given, in a rating reopened) goes
-    // on as from "not answered".
-    const index = Math.max(0, ANSWERS.findIndex(function (a) { return a[0] === state && a[1] === modality; }));
-    const next = ANSWERS[(index + 1) % ANSWERS.length];
-    setState(toggle, next[0], next[1]);
+    labelToggles.cycle(toggle, ANSWERS);
     hideNotice();
   }
 
-  // The clip's labels, in their fixed order: key 1-9, name (and the heads that proposed it).
+  // The clip's labels, in their fixed order (key 1-9, name, the heads that proposed it).
   function labelsRender() {
-    labelList.replaceChildren();
-    toggles = config.labels.map(function (label, index) {
-      const item = document.createElement("li");
-      const toggle = document.createElement("button");
-      toggle.type = "button";
-      toggle.className = "label-toggle";
-      toggle.dataset.category = String(label.category_id);
-      toggle.dataset.state = "";
-      toggle.setAttribute("aria-pressed", "false");
-      const key = document.createElement("span");
-      key.className = "key";
-      key.textContent = index < 9 ? String(index + 1) : "";
-      const name = document.createElement("span");
-      name.className = "name";
-      name.textContent = label.name;
-      if (label.heads && label.heads.length) {
-        const heads = document.createElement("span");
-        heads.className = "heads";
-        heads.textContent = "proposed by the " + label.heads.join(", ") + " head" + (label.heads.length > 1 ? "s" : "");
-        name.appendChild(heads);
-      }
-      const answer = document.createElement("span");
-      answer.className = "answer";
-      answer.textContent = STATE_TEXT[""];
-      toggle.append(key, name, answer);
-      toggle.addEventListener("click", function () { cycle(toggle); toggle.blur(); });
-      item.appendChild(toggle);
-      labelList.appendChild(item);
-      return toggle;
-    });
+    toggles = labelToggles.render(labelList, config.labels, cycle);
     shownIds = new Set(toggles.map(function (t) { return Number(t.dataset.category); }));
   }
 

@@ -4,6 +4,7 @@ the settings it refuses; and study_add_raters."""
 from collections import Counter
 
 import pytest
+from django.db.models import ProtectedError
 
 from annotator import services
 from annotator.models import Clip, ClipLabel, Study, StudyClip, StudyClipLabel
@@ -156,3 +157,16 @@ def test_study_add_raters_extends_the_pool(world):
     services.study_add_raters(study=study, raters=world.raters)
 
     assert set(study.raters.all()) == set(world.raters)
+
+
+def test_a_category_a_study_shows_cannot_be_deleted(study_world):
+    # The shown label's category has no database constraint (the bulk write of a big study);
+    # Django's PROTECT is what keeps the label from pointing at nothing.
+    shown_label = StudyClipLabel.objects.filter(study_clip__study=study_world.study).first()
+
+    with pytest.raises(ProtectedError):
+        shown_label.category.delete()
+    with pytest.raises(ProtectedError):
+        shown_label.category.taxonomy.delete()
+
+    assert StudyClipLabel.objects.filter(pk=shown_label.pk, category_id=shown_label.category_id).exists()

@@ -11,32 +11,58 @@ from annotator import selectors as annotator_selectors
 from annotator.selectors import judgments
 from tests.evaluation.builders import build_study
 
+RECORD = np.dtype([("v0", ">i8"), ("v1", ">i2"), ("v2", ">f8")])
 
-def _copy_bytes(rows: list[tuple[float, ...]], *, trailer: bytes = b"\xff\xff") -> bytes:
+
+def _packed_copy(groups: list[list[tuple]], *, counts: list[int] | None = None, trailer: bytes = b"\xff\xff") -> bytes:
+    """Binary COPY data as the server sends packed groups: per row, a count and a bytea."""
     out = io.BytesIO()
     out.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
-    for row in rows:
-        out.write(struct.pack(">h", len(row)))
-        for value in row:
-            out.write(struct.pack(">id", 8, value))
+    for n, rows in enumerate(groups):
+        packed = np.array(rows, dtype=RECORD).tobytes()
+        count = len(rows) if counts is None else counts[n]
+        out.write(struct.pack(">hiq", 2, 8, count) + struct.pack(">i", len(packed)) + packed)
     out.write(trailer)
     return out.getvalue()
 
 
-def test_binary_copy_blocks_read_every_row_across_block_edges():
-    rows = [(float(i), -1.0, float("nan")) for i in range(7)]
-
-    blocks = list(judgments._binary_copy_blocks(io.BytesIO(_copy_bytes(rows)), columns=3, rows=3))
-
-    values = np.concatenate(blocks)
-    assert values.shape == (7, 3)
-    assert values[:, 0].tolist() == list(range(7))
-    assert (values[:, 1] == -1).all() and np.isnan(values[:, 2]).all()
+def _read(data: bytes) -> list[np.ndarray]:
+    return judgments._packed_columns(
+        io.BytesIO(data),
+        size=len(data),
+        wire=[">i8", ">i2", ">f8"],
+        dtypes=[np.dtype(np.int64), np.dtype(np.int8), np.dtype(np.float64)],
+    )
 
 
-def test_binary_copy_blocks_refuse_data_that_does_not_end_where_expected():
+def test_packed_columns_read_every_row_of_every_group():
+    groups = [
+        [(i, -i % 3, float(i) / 2) for i in range(start, start + size)] for start, size in ((0, 3), (3, 1), (4, 5))
+    ]
+    groups[1][0] = (3, 2, float("nan"))
+
+    ids, codes, seconds = _read(_packed_copy(groups))
+
+    assert ids.tolist() == list(range(9))
+    assert codes.dtype == np.int8 and codes.tolist() == [0, 2, 1, 2, 2, 1, 0, 2, 1]
+    assert np.isnan(seconds[3]) and seconds[8] == 4.0
+
+
+def test_packed_columns_of_no_rows_are_empty():
+    assert [len(column) for column in _read(_packed_copy([]))] == [0, 0, 0]
+
+
+def test_packed_columns_refuse_a_group_short_of_its_count():
+    # A NULL value in a row makes the server's concatenation NULL and drops the row.
+    with pytest.raises(ValueError, match="row count"):
+        _read(_packed_copy([[(1, 0, 0.0), (2, 0, 0.0)]], counts=[3]))
+
+
+def test_packed_columns_refuse_data_that_does_not_end_where_expected():
     with pytest.raises(ValueError, match="does not end"):
-        list(judgments._binary_copy_blocks(io.BytesIO(_copy_bytes([(1.0,)], trailer=b"")), columns=1))
+        _read(_packed_copy([[(1, 0, 0.0)]], trailer=b"\xff\xff\x00"))
+    with pytest.raises(ValueError, match="does not end"):
+        _read(_packed_copy([[(1, 0, 0.0)]])[:-6])
 
 
 @pytest.mark.django_db
