@@ -125,6 +125,7 @@ def _store_batch(
     dataset: Dataset, batch: Sequence[ClipRow], categories: dict[str, int], state: _StoredClips, report: ImportReport
 ) -> None:
     upserts, created_ids, changed_ids = [], set(), set()
+    no_flags: list[str] = []  # one object for every row: the bulk helper adapts it to JSON once
     for row in batch:
         stored = state.clips.get(row.clip_id)
         values = (
@@ -139,7 +140,7 @@ def _store_batch(
             changed_ids.add(row.clip_id)
         else:
             continue
-        upserts.append((dataset.pk, row.clip_id, *values, Clip.MediaStatus.MISSING, "", []))
+        upserts.append((dataset.pk, row.clip_id, *values, Clip.MediaStatus.MISSING, "", no_flags))
     # An upsert, not a plain insert: a clip created meanwhile by a concurrent import is
     # updated instead of failing the batch. Media status, error and flags only count for
     # new rows (the statement bypasses the model's defaults).

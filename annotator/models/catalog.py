@@ -115,8 +115,11 @@ class Clip(models.Model):
 class ClipLabel(models.Model):
     """An original (reference) label of a clip, as the source annotation gives it."""
 
-    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="clip_labels")
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="clip_labels")
+    # Written 200k at a time by a VGGSound import: clip needs no index of its own
+    # (cliplabel_unique starts with it) and category no database constraint (see
+    # StudyClipLabel.category: checking it locks one of a taxonomy's rows per new label).
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="clip_labels", db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="clip_labels", db_constraint=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["clip", "category"], name="cliplabel_unique")]

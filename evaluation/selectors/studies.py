@@ -48,8 +48,8 @@ class StudyData:
     label_decision_modality: np.ndarray  # (M,) a present decision's modality, index in metrics.MODALITIES, else -1
     judgment_rater: np.ndarray  # (J,) rater index
     judgment_item: np.ndarray  # (J,) label index
-    judgment_answer: np.ndarray  # (J,) answer code
-    judgment_modality: np.ndarray  # (J,) index in metrics.MODALITIES, -1 when not given
+    judgment_answer: np.ndarray  # (J,) answer code, int8
+    judgment_modality: np.ndarray  # (J,) index in metrics.MODALITIES, -1 when not given, int8
     rater_pks: list[int]
     rater_names: list[str]
     rating_rater: np.ndarray  # (Q,) rater index of each completed rating
@@ -143,10 +143,11 @@ def _study_data(*, study: Study, snapshot: str | None) -> StudyData:
     ]  # fmt: skip
     del category_rank, added
 
-    answer_codes = np.asarray([ANSWER_CODES[answer] for answer in annotator_judgments.ANSWERS], dtype=np.int64)
+    # Codes as int8: a study's ~7M answers are kept in StudyData (int64 cost 100 MB more).
+    answer_codes = np.asarray([ANSWER_CODES[answer] for answer in annotator_judgments.ANSWERS], dtype=np.int8)
     answers = answer_codes[answer_code]
     modality_codes = np.asarray(
-        [MODALITY_CODES.get(code, -1) for code in annotator_judgments.MODALITIES] + [-1], dtype=np.int64
+        [MODALITY_CODES.get(code, -1) for code in annotator_judgments.MODALITIES] + [-1], dtype=np.int8
     )  # code -1 (none given) reads the last entry
     modalities = np.where(answers == metrics.PRESENT, modality_codes[modality_code], -1)
     rater = np.repeat(rating_rater, per_rating)

@@ -719,8 +719,9 @@
   let panel = null; // "history" or "feedback" while that panel is open over the page
   let queueState = null; // while revising: everything of the clip being rated, to go back to
   let revising = null; // the rating being revised, as the rating API answered it
-  let pastItems = [];
-  let pastSelected = 0;
+  const panels = window.avlabelPanels; // rater_panels.js
+  const pastRatings = new panels.PastRatings(historyList, historyNote, historyChoose);
+  const timeAgo = panels.timeAgo;
   let feedbackThen = null;
   const REVISE_ONLY_ANSWERS =
     "Changing an earlier rating changes its answers only (no skipping, no new labels): Enter saves, Esc goes back.";
@@ -739,29 +740,12 @@
       .catch(function () { return { ok: false, status: 0, data: {} }; });
   }
 
-  function timeAgo(iso) {
-    const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-    if (seconds < 60) return "just now";
-    const minutes = Math.round(seconds / 60);
-    if (minutes < 60) return minutes + " min ago";
-    const hours = Math.round(minutes / 60);
-    return hours < 24 ? hours + " h ago" : new Date(iso).toLocaleString();
-  }
-
-  function pastAnswerText(label) {
-    if (label.added_by_rater) return "added" + (label.modality ? ", " + MODALITY_TEXT[label.modality] : "");
-    return answerText(label.answer, label.modality);
-  }
-
   function historyOpen() {
     if (!config.history_url || panel || (submitting && mode === "rate")) return;
     panel = "history";
     historyPanel.hidden = false;
     historyButton.setAttribute("aria-expanded", "true");
-    pastItems = [];
-    historyList.replaceChildren();
-    historyList.removeAttribute("aria-activedescendant");
-    historyNote.textContent = "Loading your last ratings\u2026";
+    pastRatings.clear("Loading your last ratings\u2026");
     historyList.focus({ preventScroll: true });
     getJson(config.history_url).then(function (result) {
       if (panel !== "history") return;
@@ -771,50 +755,8 @@
           : "Could not reach the server; press Esc and try again.";
         return;
       }
-      pastItems = result.data;
-      pastSelected = 0;
-      historyRender();
+      pastRatings.render(result.data);
     });
-  }
-
-  function historyRender() {
-    historyList.replaceChildren();
-    historyNote.textContent = pastItems.length
-      ? pastItems.length + " recent rating" + (pastItems.length > 1 ? "s" : "") + ", newest first."
-      : "You have not rated a clip in this study yet.";
-    pastItems.forEach(function (item, index) {
-      const option = document.createElement("li");
-      option.id = "past-" + index;
-      option.setAttribute("role", "option");
-      option.dataset.rating = String(item.id);
-      if (!item.revisable) option.setAttribute("aria-disabled", "true");
-      let when = (index + 1) + ". Rated " + timeAgo(item.submitted_at);
-      if (item.revised_at) when += ", changed " + timeAgo(item.revised_at);
-      if (!item.revisable) when += " \u2014 " + item.refusal;
-      const whenText = document.createElement("span");
-      whenText.className = "when";
-      whenText.textContent = when;
-      const what = document.createElement("span");
-      what.className = "what";
-      what.textContent = item.skipped
-        ? "Skipped"
-        : item.labels.map(function (label) { return label.name + ": " + pastAnswerText(label); }).join(" \u00b7 ");
-      option.append(whenText, what);
-      option.addEventListener("click", function () { historySelect(index); historyChoose(); });
-      historyList.appendChild(option);
-    });
-    historySelect(0);
-  }
-
-  function historySelect(index) {
-    if (!pastItems.length) return;
-    pastSelected = (index + pastItems.length) % pastItems.length;
-    Array.from(historyList.children).forEach(function (option, i) {
-      option.setAttribute("aria-selected", String(i === pastSelected));
-    });
-    const option = historyList.children[pastSelected];
-    historyList.setAttribute("aria-activedescendant", option.id);
-    option.scrollIntoView({ block: "nearest" });
   }
 
   function historyClose() {
@@ -826,7 +768,7 @@
   }
 
   function historyChoose() {
-    const item = pastItems[pastSelected];
+    const item = pastRatings.selected();
     if (!item) return;
     if (!item.revisable) { historyNote.textContent = item.refusal; return; }
     historyNote.textContent = "Opening\u2026";
@@ -1010,27 +952,11 @@
 
   /* ---------------- feedback after a gold clip ---------------- */
 
-  function feedbackText(item) {
-    const said = "you said " + answerText(item.answer, item.modality);
-    if (item.kind === "modality") return ": " + said + "; it is " + MODALITY_TEXT[item.truth_modality] + ".";
-    const truth = item.truth === "present"
-      ? "present" + (item.truth_modality ? ", " + MODALITY_TEXT[item.truth_modality] : "")
-      : "absent";
-    return ": " + said + "; it is " + truth + ".";
-  }
-
   // The answers that disagreed with a gold clip's truth, until the rater dismisses them; then `then`.
   function feedbackShow(items, then) {
     panel = "feedback";
     feedbackThen = then;
-    feedbackList.replaceChildren();
-    items.forEach(function (item) {
-      const entry = document.createElement("li");
-      const name = document.createElement("strong");
-      name.textContent = item.name;
-      entry.append(name, document.createTextNode(feedbackText(item)));
-      feedbackList.appendChild(entry);
-    });
+    panels.feedbackRender(feedbackList, items);
     feedbackPanel.hidden = false;
     rater.dataset.feedback = String(items.length);
     feedbackContinue.focus({ preventScroll: true });
@@ -1059,8 +985,8 @@
       if ((key === "Enter" || key === "Escape") && !event.repeat) feedbackDismiss();
       return;
     }
-    if (key === "ArrowDown" || key === "ArrowUp") historySelect(pastSelected + (key === "ArrowDown" ? 1 : -1));
-    else if (key === "Home" || key === "End") historySelect(key === "Home" ? 0 : pastItems.length - 1);
+    if (key === "ArrowDown" || key === "ArrowUp") pastRatings.move(key === "ArrowDown" ? 1 : -1);
+    else if (key === "Home" || key === "End") pastRatings.select(key === "Home" ? 0 : "end");
     else if (key === "Enter") { if (!event.repeat) historyChoose(); }
     else if (key === "Escape" || key.toLowerCase() === "h") historyClose();
     else return;
