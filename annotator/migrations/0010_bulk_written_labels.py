@@ -20,15 +20,29 @@ class Migration(migrations.Migration):
                 to="annotator.category",
             ),
         ),
-        migrations.AlterField(
-            model_name="cliplabel",
-            name="clip",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="clip_labels",
-                to="annotator.clip",
-            ),
+        # The index only, in SQL: AlterField would also drop and re-add the foreign key,
+        # checking every row of the table again under a lock.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="cliplabel",
+                    name="clip",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clip_labels",
+                        to="annotator.clip",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    sql='DROP INDEX IF EXISTS "annotator_cliplabel_clip_id_bf73290c"',
+                    reverse_sql=(
+                        'CREATE INDEX "annotator_cliplabel_clip_id_bf73290c" ON "annotator_cliplabel" ("clip_id")'
+                    ),
+                ),
+            ],
         ),
         migrations.AlterField(
             model_name="studycliplabel",
@@ -40,14 +54,29 @@ class Migration(migrations.Migration):
                 to="annotator.category",
             ),
         ),
-        migrations.AlterField(
-            model_name="studycliplabel",
-            name="study_clip",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="shown_labels",
-                to="annotator.studyclip",
-            ),
+        # The index only, in SQL: AlterField would also drop and re-add the foreign key,
+        # checking every row of the table again under a lock.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="studycliplabel",
+                    name="study_clip",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shown_labels",
+                        to="annotator.studyclip",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    sql='DROP INDEX IF EXISTS "annotator_studycliplabel_study_clip_id_c373e119"',
+                    reverse_sql=(
+                        'CREATE INDEX "annotator_studycliplabel_study_clip_id_c373e119" '
+                        'ON "annotator_studycliplabel" ("study_clip_id")'
+                    ),
+                ),
+            ],
         ),
     ]
