@@ -150,34 +150,31 @@ def study_judgment_arrays(*, study: Study, snapshot: str | None = None) -> Study
         f"({codes('j.answer', ANSWERS, -1)} + 1) + {answer_codes} * (({codes('j.modality', MODALITIES, -1)} + 1) "
         f"+ {modality_codes} * CASE WHEN j.added_by_rater THEN 1 ELSE 0 END)"
     )
-    statements = [
-        (
-            f"SELECT id, position, clip_id, CASE WHEN is_gold THEN 1 ELSE 0 END FROM {clips} "
-            f"WHERE study_id = {study_pk}",
-            (pk, pk, pk, flag),
-        ),
-        (
-            f"SELECT r.id, r.study_clip_id, r.rater_id, CASE WHEN r.skipped THEN 1 ELSE 0 END, r.seconds_spent "
-            f"FROM {ratings} r JOIN {clips} sc ON sc.id = r.study_clip_id WHERE sc.study_id = {study_pk} "
-            f"{not_excluded}",
-            (pk, pk, pk, flag, seconds),
-        ),
-        # By the copied study column, with no join: joining 7M answers to their ratings and
-        # clips was most of a 200k-clip study's load.
-        (
-            f"SELECT j.rating_id, j.category_id, {packed} FROM {judgments} j WHERE j.study_id = {study_pk}",
-            (pk, pk, np.int16),
-        ),
-        (
-            f"SELECT l.study_clip_id, l.category_id, {codes('l.source', SOURCES, -1)} "
-            f"FROM {labels} l JOIN {clips} sc ON sc.id = l.study_clip_id WHERE sc.study_id = {study_pk}",
-            (pk, pk, code),
-        ),
-    ]
+    clip_read = (
+        f"SELECT id, position, clip_id, CASE WHEN is_gold THEN 1 ELSE 0 END FROM {clips} WHERE study_id = {study_pk}",
+        (pk, pk, pk, flag),
+    )
+    rating_read = (
+        f"SELECT r.id, r.study_clip_id, r.rater_id, CASE WHEN r.skipped THEN 1 ELSE 0 END, r.seconds_spent "
+        f"FROM {ratings} r JOIN {clips} sc ON sc.id = r.study_clip_id WHERE sc.study_id = {study_pk} "
+        f"{not_excluded}",
+        (pk, pk, pk, flag, seconds),
+    )
+    # By the copied study column, with no join: joining 7M answers to their ratings and
+    # clips was most of a 200k-clip study's load.
+    judgment_read = (
+        f"SELECT j.rating_id, j.category_id, {packed} FROM {judgments} j WHERE j.study_id = {study_pk}",
+        (pk, pk, np.int16),
+    )
+    label_read = (
+        f"SELECT l.study_clip_id, l.category_id, {codes('l.source', SOURCES, -1)} "
+        f"FROM {labels} l JOIN {clips} sc ON sc.id = l.study_clip_id WHERE sc.study_id = {study_pk}",
+        (pk, pk, code),
+    )
     # Biggest first: with a snapshot to share, the four run side by side (snapshots.in_snapshot).
     judgment_columns, rating_columns, label, clip = in_snapshot(
         snapshot,
-        [functools.partial(_number_columns, *statements[index]) for index in (2, 1, 3, 0)],
+        [functools.partial(_number_columns, *read) for read in (judgment_read, rating_read, label_read, clip_read)],
     )
     clip, rating = _sorted_by_first(clip), _sorted_by_first(rating_columns)
     judgment_rating, judgment_category, judgment_packed = judgment_columns
@@ -243,11 +240,12 @@ _PACK_WORK_MEM = "256MB"
 def _number_columns(sql: str, dtypes: Sequence[type]) -> list[np.ndarray]:
     """One array per column (of these dtypes: integers, bool from 0 / 1, or float64 with
     NULL as nan) of a query whose columns are all numbers, integer ones never NULL, the
-    first an integer key such as an id; the rows in no set order. On PostgreSQL the server packs the rows, fixed-width
-    records in each column's smallest wire type, into a few large values (grouped by the
-    first column), sent by binary COPY into a temporary file and read into arrays
-    allocated once: row by row, psycopg2 spends a Python call per row (2.3 s of CPU for a
-    200k-clip study's 7.2M answers, against 0.3 s packed). Elsewhere by fetchmany."""
+    first an integer key such as an id; the rows in no set order. On PostgreSQL the server
+    packs the rows, fixed-width records in each column's smallest wire type, into a few
+    large values (grouped by the first column), sent by binary COPY into a temporary file
+    and read into arrays allocated once: row by row, psycopg2 spends a Python call per row
+    (2.3 s of CPU for a 200k-clip study's 7.2M answers, against 0.3 s packed). Elsewhere
+    by fetchmany."""
     dtypes = [np.dtype(dtype) for dtype in dtypes]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

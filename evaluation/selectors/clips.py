@@ -24,6 +24,23 @@ def taxonomy_categories(*, dataset: Dataset) -> tuple[list[str], dict[int, int]]
     return names, {pk: index for pk, index, _ in rows}
 
 
+def category_ranks(
+    category_pks: np.ndarray, category_index: dict[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The taxonomy's category pks in order, each given pk's rank among them (int32: ranks
+    sort as the pks do) and the model index of each rank; KeyError for a category outside
+    the taxonomy."""
+    known = np.asarray(sorted(category_index), dtype=np.int64)
+    index = np.asarray([category_index[pk] for pk in known.tolist()], dtype=np.int64)
+    if not len(category_pks):
+        return known, np.zeros(0, dtype=np.int32), index
+    rank = np.searchsorted(known, category_pks).clip(max=max(len(known) - 1, 0)).astype(np.int32)
+    wrong = (known[rank] != category_pks) if len(known) else np.ones(len(category_pks), dtype=bool)
+    if wrong.any():
+        raise KeyError(int(category_pks[wrong][0]))
+    return known, rank, index
+
+
 @dataclass(frozen=True)
 class ClipTable:
     """Metadata and original labels of N clips, in a fixed order."""
@@ -47,17 +64,13 @@ def clip_table(*, clip_pks: Sequence[int], num_classes: int, category_index: dic
     }
     rows = [meta[pk] for pk in pk_list]
     original = np.zeros((len(pks), num_classes), dtype=bool)
-    label_rows = np.asarray(list(annotator_judgments.clip_label_rows(clip_pks=pk_list)), dtype=np.int64)
-    if len(label_rows) and category_index:
+    label_rows = np.asarray(list(annotator_judgments.clip_label_rows(clip_pks=pk_list)), dtype=np.int64).reshape(-1, 2)
+    if len(label_rows):
         # Both lookups by sorted keys in numpy: a Python loop over 200k labels took a second.
         by_pk = np.argsort(pks)
         clip_row = by_pk[np.searchsorted(pks, label_rows[:, 0], sorter=by_pk)]
-        category_pks = np.fromiter(category_index, dtype=np.int64, count=len(category_index))
-        category_classes = np.fromiter(category_index.values(), dtype=np.int64, count=len(category_index))
-        by_category = np.argsort(category_pks)
-        found = by_category[np.searchsorted(category_pks, label_rows[:, 1], sorter=by_category) % len(category_pks)]
-        known = category_pks[found] == label_rows[:, 1]  # a label outside the taxonomy is no class of it
-        original[clip_row[known], category_classes[found[known]]] = True
+        _, rank, class_of_rank = category_ranks(label_rows[:, 1], category_index)
+        original[clip_row, class_of_rank[rank]] = True
     return ClipTable(
         pks=pks,
         clip_ids=[row[0] for row in rows],

@@ -14,7 +14,7 @@ from annotator.selectors import judgments as annotator_judgments
 from annotator.selectors.snapshots import read_snapshot
 from evaluation import metrics
 from evaluation.selectors.adjudications import label_decisions
-from evaluation.selectors.clips import ClipTable, clip_table, taxonomy_categories
+from evaluation.selectors.clips import ClipTable, category_ranks, clip_table, taxonomy_categories
 
 if TYPE_CHECKING:
     from annotator.models import Study
@@ -104,7 +104,7 @@ def _study_data(*, study: Study, snapshot: str | None) -> StudyData:
     rating_position = arrays.clip_position[rating_clip_row]
     rater_pks_sorted, rating_rater_rank = np.unique(arrays.rating_rater, return_inverse=True)
     rating_seconds_all, skipped = arrays.rating_seconds, int(arrays.rating_skipped.sum())
-    known_pks, category_rank, class_of_rank = _category_ranks(arrays.judgment_category, category_index)
+    known_pks, category_rank, class_of_rank = category_ranks(arrays.judgment_category, category_index)
     rating_row = np.searchsorted(arrays.rating_pk, arrays.judgment_rating).astype(np.int32)
     labels_shown = (arrays.label_study_clip, arrays.label_category, arrays.label_source)
     width = max(len(class_of_rank), 1)
@@ -218,23 +218,6 @@ def _first_appearance(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     number = np.empty(len(first), dtype=np.int64)
     number[rank] = np.arange(len(first))
     return first[rank], number[inverse.reshape(-1)]
-
-
-def _category_ranks(
-    category_pks: np.ndarray, category_index: dict[int, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The taxonomy's category pks in order, each given pk's rank among them (int32: ranks
-    sort as the pks do) and the model index of each rank; KeyError for a category outside
-    the taxonomy."""
-    known = np.asarray(sorted(category_index), dtype=np.int64)
-    index = np.asarray([category_index[pk] for pk in known.tolist()], dtype=np.int64)
-    if not len(category_pks):
-        return known, np.zeros(0, dtype=np.int32), index
-    rank = np.searchsorted(known, category_pks).clip(max=max(len(known) - 1, 0)).astype(np.int32)
-    wrong = (known[rank] != category_pks) if len(known) else np.ones(len(category_pks), dtype=bool)
-    if wrong.any():
-        raise KeyError(int(category_pks[wrong][0]))
-    return known, rank, index
 
 
 def _shown_source(shown, *, study_clip: np.ndarray, category: np.ndarray, added: np.ndarray) -> np.ndarray:

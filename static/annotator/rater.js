@@ -42,7 +42,6 @@
   const MODALITIES = ["AV", "A", "V"];
   const MODALITY_TEXT = labelToggles.MODALITY_TEXT;
   const ANSWERS = labelToggles.answerCycle(config.ask_modality);
-  const answerText = labelToggles.answerText;
   const setState = labelToggles.setState;
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
   let startedAt = performance.now();
